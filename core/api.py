@@ -1,0 +1,104 @@
+"""The API as a whole: route a request, authenticate it, run its handler, shape the answer.
+
+`Api.handle` is the only entry point the frontends call. Whatever happens inside, its
+plan returns a `Response`: client errors become their 4xx JSON, a database that
+cannot be reached becomes 503, anything unexpected becomes a logged, bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from core import handlers
+from core.auth import TokenVerifier, authorize
+from core.cors import CorsPolicy
+from core.errors import (
+    DATABASE_UNAVAILABLE,
+    INTERNAL_ERROR,
+    ApiError,
+    ValidationFailed,
+    not_found,
+)
+from core.http import MAX_BODY_BYTES, Request, Response
+from core.plan import Plan, StorageFailure
+from core.routes import Context, Route, find_route
+
+log = logging.getLogger("todo_api")
+
+ROUTES = (
+    Route("/", {"GET": handlers.root}, authenticated=False),
+    Route("/health", {"GET": handlers.health}, authenticated=False),
+    Route("/ready", {"GET": handlers.ready}, authenticated=False),
+    Route(
+        "/api/{user_id}/tasks",
+        {"GET": handlers.list_tasks, "POST": handlers.create_task},
+        authenticated=True,
+    ),
+    Route(
+        "/api/{user_id}/tasks/{task_id}",
+        {"GET": handlers.get_task, "PUT": handlers.update_task, "DELETE": handlers.delete_task},
+        authenticated=True,
+    ),
+    Route(
+        "/api/{user_id}/tasks/{task_id}/complete",
+        {"PATCH": handlers.toggle_task},
+        authenticated=True,
+    ),
+    Route("/api/{user_id}/stats", {"GET": handlers.task_stats}, authenticated=True),
+)
+
+
+class Api:
+    """The configured API: the route table, who may call it, and from which origins."""
+
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        cors_origins: Iterable[str] = (),
+        routes: tuple[Route, ...] = ROUTES,
+    ) -> None:
+        self.verifier = verifier
+        self.cors = CorsPolicy(frozenset(cors_origins))
+        self.routes = routes
+
+    def handle(self, request: Request) -> Plan:
+        """The plan for one request. Drivers run it; it always returns a Response."""
+        try:
+            response = yield from self._dispatch(request)
+        except (ApiError, ValidationFailed) as error:
+            response = error.to_response()
+        except StorageFailure as failure:
+            if failure.unavailable:
+                log.warning("database unavailable: %s", failure.message)
+                response = DATABASE_UNAVAILABLE.to_response()
+            else:
+                log.error("database error %s: %s", failure.sqlstate, failure.message)
+                response = INTERNAL_ERROR.to_response()
+        except Exception:
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            response = INTERNAL_ERROR.to_response()
+        if request.method == "HEAD":
+            response = Response(response.status, response.headers)
+        return self.cors.apply(request, response)
+
+    def _dispatch(self, request: Request) -> Plan:
+        found = find_route(self.routes, request.path)
+        if found is None:
+            raise not_found()
+        route, params = found
+        method = "GET" if request.method == "HEAD" else request.method
+        if method == "OPTIONS":
+            return Response(204, (("Allow", route.allow_header()),))
+        handler = route.handlers.get(method)
+        if handler is None:
+            raise ApiError(405, "Method Not Allowed", (("Allow", route.allow_header()),))
+        if len(request.body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
+        user_id = ""
+        if route.authenticated:
+            user_id = authorize(request.headers, self.verifier, params["user_id"])
+        result = handler(Context(request, params, user_id))
+        if isinstance(result, Response):
+            return result
+        return (yield from result)

@@ -1,0 +1,97 @@
+"""One function per endpoint. Database work is yielded as a `Query`; the rows come back.
+
+Every task statement carries the authenticated user's id, so a task id that belongs to
+someone else finds nothing and answers 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from core import queries
+from core.errors import TASK_NOT_FOUND, not_found
+from core.http import Response, json_response, raw_json_response
+from core.listing import parse_list_options
+from core.plan import Plan
+from core.routes import Context
+from core.tasks import validate_create, validate_update
+from core.version import __version__
+
+
+def rfc3339_now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_task_id(text: str) -> UUID:
+    """Only the canonical 36-character form; anything else cannot name a task: 404."""
+    if len(text) != 36:
+        raise not_found(TASK_NOT_FOUND)
+    try:
+        return UUID(text)
+    except ValueError:
+        raise not_found(TASK_NOT_FOUND) from None
+
+
+def single_task(rows: list[tuple[str, ...]], status: int = 200) -> Response:
+    if not rows:
+        raise not_found(TASK_NOT_FOUND)
+    return raw_json_response(status, rows[0][-1].encode())
+
+
+def root(ctx: Context) -> Response:
+    return json_response(200, {"message": "Todo API", "version": __version__})
+
+
+def health(ctx: Context) -> Response:
+    """Liveness only: answers without touching the database."""
+    return json_response(200, {"status": "healthy", "timestamp": rfc3339_now()})
+
+
+def ready(ctx: Context) -> Plan:
+    yield queries.READY
+    return json_response(200, {"status": "ready"})
+
+
+def list_tasks(ctx: Context) -> Plan:
+    options = parse_list_options(ctx.request.query_string)
+    rows = yield queries.list_tasks(ctx.user_id, options)
+    return raw_json_response(200, b"[" + ",".join(row[0] for row in rows).encode() + b"]")
+
+
+def create_task(ctx: Context) -> Plan:
+    values = validate_create(ctx.request.body)
+    rows = yield queries.create_task(ctx.user_id, values)
+    task_id, task_json = rows[0]
+    location = f"/api/{ctx.params['user_id']}/tasks/{task_id}"
+    return raw_json_response(201, task_json.encode(), (("Location", location),))
+
+
+def get_task(ctx: Context) -> Plan:
+    task_id = parse_task_id(ctx.params["task_id"])
+    return single_task((yield queries.get_task(ctx.user_id, task_id)))
+
+
+def update_task(ctx: Context) -> Plan:
+    task_id = parse_task_id(ctx.params["task_id"])
+    values = validate_update(ctx.request.body)
+    return single_task((yield queries.update_task(ctx.user_id, task_id, values)))
+
+
+def delete_task(ctx: Context) -> Plan:
+    task_id = parse_task_id(ctx.params["task_id"])
+    rows = yield queries.delete_task(ctx.user_id, task_id)
+    if not rows:
+        raise not_found(TASK_NOT_FOUND)
+    return Response(204)
+
+
+def toggle_task(ctx: Context) -> Plan:
+    task_id = parse_task_id(ctx.params["task_id"])
+    return single_task((yield queries.toggle_task(ctx.user_id, task_id)))
+
+
+def task_stats(ctx: Context) -> Plan:
+    rows = yield queries.task_stats(ctx.user_id)
+    return raw_json_response(200, rows[0][0].encode())
+

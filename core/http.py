@@ -1,0 +1,69 @@
+"""The request and response values that cross the seam between a frontend and the core."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import attrs
+
+MAX_BODY_BYTES = 64 * 1024
+"""Request bodies larger than this are refused with 413 (a task is well under 2 KiB)."""
+
+
+@attrs.frozen(slots=True)
+class Request:
+    """A parsed HTTP request, framework-neutral.
+
+    `headers` maps lower-case names to values; `query_string` is the raw, undecoded
+    query so that both frontends hand over exactly the same thing.
+    """
+
+    method: str
+    path: str
+    query_string: bytes = b""
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+@attrs.frozen(slots=True)
+class Response:
+    """A complete HTTP response: the frontends copy it to the wire unchanged."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def with_headers(self, extra: tuple[tuple[str, str], ...]) -> Response:
+        return attrs.evolve(self, headers=self.headers + extra)
+
+
+JSON_HEADERS = (("Content-Type", "application/json"),)
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_response(
+    status: int, value: Any, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    return Response(status, JSON_HEADERS + headers, json_bytes(value))
+
+
+def raw_json_response(
+    status: int, body: bytes, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    """A response whose body is JSON already rendered (by PostgreSQL)."""
+    return Response(status, JSON_HEADERS + headers, body)
+
+
+def lower_headers(pairs: Mapping[str, str] | Any) -> dict[str, str]:
+    """Lower-case header names, keeping the first value of a repeated header."""
+    result: dict[str, str] = {}
+    for name, value in pairs.items() if isinstance(pairs, Mapping) else pairs:
+        result.setdefault(name.lower(), value)
+    return result

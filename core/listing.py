@@ -1,0 +1,100 @@
+"""The list endpoint's query parameters: filters and sort order, checked against their sets."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import attrs
+
+from core.errors import FieldProblem, ValidationFailed
+from core.tasks import CATEGORIES, PRIORITIES, STATUSES
+
+SORT_FIELDS = ("createdAt", "updatedAt", "dueDate", "priority", "title")
+SORT_ORDERS = ("asc", "desc")
+SEARCH_MAX = 255
+
+ENUM_PARAMS: dict[str, tuple[str, ...]] = {
+    "status": STATUSES,
+    "priority": PRIORITIES,
+    "category": CATEGORIES,
+    "sort_by": SORT_FIELDS,
+    "sort_order": SORT_ORDERS,
+}
+KNOWN_PARAMS = frozenset(ENUM_PARAMS) | {"search"}
+
+
+@attrs.frozen(slots=True)
+class ListOptions:
+    status: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    search: str | None = None
+    sort_by: str = "createdAt"
+    sort_order: str = "desc"
+
+
+def parse_query_string(query_string: bytes) -> dict[str, list[str]]:
+    try:
+        pairs = parse_qsl(
+            query_string.decode("utf-8"), keep_blank_values=True, errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            [FieldProblem(("query",), "The query string is not valid UTF-8", "query_encoding")]
+        ) from None
+    params: dict[str, list[str]] = {}
+    for name, value in pairs:
+        params.setdefault(name, []).append(value)
+    return params
+
+
+def parse_list_options(query_string: bytes) -> ListOptions:
+    """Known parameters are checked; unknown ones (cache busters and the like) are ignored.
+
+    An empty value means "no filter", as an HTML form's "all" option sends it.
+    """
+    params = parse_query_string(query_string)
+    problems: list[FieldProblem] = []
+    chosen: dict[str, str] = {}
+    for name in KNOWN_PARAMS & params.keys():
+        values = params[name]
+        if len(values) > 1:
+            problems.append(
+                FieldProblem(("query", name), "Give this parameter at most once", "multiple_values")
+            )
+            continue
+        value = values[0]
+        if value == "":
+            continue
+        if name == "search":
+            if "\x00" in value:
+                problems.append(
+                    FieldProblem(("query", name), "search must not contain NUL", "string_nul")
+                )
+            elif len(value) > SEARCH_MAX:
+                problems.append(
+                    FieldProblem(
+                        ("query", name),
+                        f"search must be at most {SEARCH_MAX} characters",
+                        "string_too_long",
+                    )
+                )
+            else:
+                chosen[name] = value
+            continue
+        allowed = ENUM_PARAMS[name]
+        if value not in allowed:
+            expected = ", ".join(f"'{a}'" for a in allowed)
+            problems.append(FieldProblem(("query", name), f"{name} must be one of {expected}", "enum"))
+        else:
+            chosen[name] = value
+    if problems:
+        problems.sort(key=lambda p: str(p.loc))
+        raise ValidationFailed(problems)
+    return ListOptions(**chosen)
+
+
+def like_pattern(search: str) -> str:
+    """A substring pattern for ILIKE in which %, _ and \\ match themselves."""
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

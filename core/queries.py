@@ -1,0 +1,150 @@
+"""Every SQL statement the API runs, each scoped to one user's rows.
+
+PostgreSQL renders each task (and the stats) as JSON text, so the Python tier passes
+bytes through instead of building and re-encoding dictionaries. Timestamps are
+rendered in UTC with an explicit `Z`, whatever the session's TimeZone is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from core.listing import ListOptions, like_pattern
+from core.plan import Query
+from core.tasks import CATEGORIES, PRIORITIES
+
+
+def utc_text(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+TASK_JSON = (
+    "json_build_object("
+    "'id', id, 'title', title, 'description', description, "
+    "'priority', priority, 'category', category, 'status', status, 'completed', completed, "
+    f"""'dueDate', {utc_text('"dueDate"')}, """
+    f"""'createdAt', {utc_text('"createdAt"')}, """
+    f"""'updatedAt', {utc_text('"updatedAt"')}, """
+    """'userId', "userId")::text"""
+)
+
+OWNED_TASK = 'id = %s AND "userId" = %s'
+
+NEXT_UPDATED_AT = '"updatedAt" = greatest(now(), "updatedAt" + interval \'1 microsecond\')'
+"""`updatedAt` always moves forward, even for two writes within one clock tick."""
+
+COLUMNS = {
+    "title": "title",
+    "description": "description",
+    "priority": "priority",
+    "category": "category",
+    "dueDate": '"dueDate"',
+}
+
+PRIORITY_RANK = "array_position(ARRAY['low','medium','high']::text[], priority)"
+SORT_KEYS = {
+    "createdAt": ['"createdAt"'],
+    "updatedAt": ['"updatedAt"'],
+    "dueDate": ['"dueDate"'],
+    "priority": [PRIORITY_RANK],
+    "title": ["lower(title)", "title"],
+}
+
+READY = Query("SELECT 1")
+
+
+def list_tasks(user_id: str, options: ListOptions) -> Query:
+    conditions = ['"userId" = %s']
+    params: list[Any] = [user_id]
+    for column in ("status", "priority", "category"):
+        value = getattr(options, column)
+        if value is not None:
+            conditions.append(f"{column} = %s")
+            params.append(value)
+    if options.search is not None:
+        conditions.append(
+            "(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')"
+        )
+        pattern = like_pattern(options.search)
+        params += [pattern, pattern]
+    direction = "ASC" if options.sort_order == "asc" else "DESC"
+    order = [f"{key} {direction}" for key in SORT_KEYS[options.sort_by]]
+    if options.sort_by == "dueDate":
+        order = [f"{order[0]} NULLS LAST"]
+    order.append(f"id {direction}")
+    sql = (
+        f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {', '.join(order)}"
+    )
+    return Query(sql, params)
+
+
+def get_task(user_id: str, task_id: UUID) -> Query:
+    return Query(f"SELECT {TASK_JSON} FROM tasks WHERE {OWNED_TASK}", (task_id, user_id))
+
+
+def create_task(user_id: str, values: dict[str, Any]) -> Query:
+    return Query(
+        'INSERT INTO tasks ("userId", title, description, priority, category, "dueDate") '
+        f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING id::text, {TASK_JSON}",
+        (
+            user_id,
+            values["title"],
+            values["description"],
+            values["priority"],
+            values["category"],
+            values["dueDate"],
+        ),
+    )
+
+
+def update_task(user_id: str, task_id: UUID, values: dict[str, Any]) -> Query:
+    names = [name for name in COLUMNS if name in values]  # fixed order: fewer distinct plans
+    assignments = [f"{COLUMNS[name]} = %s" for name in names] + [NEXT_UPDATED_AT]
+    return Query(
+        f"UPDATE tasks SET {', '.join(assignments)} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
+        (*(values[name] for name in names), task_id, user_id),
+    )
+
+
+def delete_task(user_id: str, task_id: UUID) -> Query:
+    return Query(f"DELETE FROM tasks WHERE {OWNED_TASK} RETURNING id", (task_id, user_id))
+
+
+def toggle_task(user_id: str, task_id: UUID) -> Query:
+    """One atomic statement: concurrent toggles serialize on the row lock, none is lost."""
+    return Query(
+        "UPDATE tasks SET status = CASE status WHEN 'completed' THEN 'pending' "
+        f"ELSE 'completed' END, {NEXT_UPDATED_AT} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
+        (task_id, user_id),
+    )
+
+
+def count_where(condition: str) -> str:
+    return f"count(*) FILTER (WHERE {condition})"
+
+
+def breakdown(column: str, values: tuple[str, ...]) -> str:
+    pairs = ", ".join(f"'{v}', {count_where(f'{column} = {v!r}')}" for v in values)
+    return f"json_build_object({pairs})"
+
+
+PENDING = count_where("status = 'pending'")
+COMPLETED = count_where("status = 'completed'")
+OVERDUE = count_where('status = \'pending\' AND "dueDate" < now()')
+STATS_SQL = (
+    "SELECT json_build_object("
+    "'total', count(*), "
+    f"'pending', {PENDING}, "
+    f"'completed', {COMPLETED}, "
+    f"'overdue', {OVERDUE}, "
+    f"'byPriority', {breakdown('priority', PRIORITIES)}, "
+    f"'byCategory', {breakdown('category', CATEGORIES)}"
+    ')::text FROM tasks WHERE "userId" = %s'
+)
+
+
+def task_stats(user_id: str) -> Query:
+    """Counted in one statement by PostgreSQL, over the user's index entries only."""
+    return Query(STATS_SQL, (user_id,))

@@ -1,0 +1,64 @@
+"""The route table: which path and method reach which handler, and path parameters."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import attrs
+
+from core.http import Request, Response
+from core.plan import Plan
+
+
+@attrs.frozen(slots=True)
+class Context:
+    """What a handler gets: the request, its path parameters, and the verified user."""
+
+    request: Request
+    params: Mapping[str, str]
+    user_id: str = ""
+
+
+Handler = Callable[[Context], "Plan | Response"]
+
+
+@attrs.frozen(slots=True)
+class Route:
+    """A path pattern like "/api/{user_id}/tasks" and its handlers by method."""
+
+    pattern: str
+    handlers: Mapping[str, Handler]
+    authenticated: bool
+    segments: tuple[str, ...] = attrs.field(init=False)
+
+    @segments.default
+    def _split(self) -> tuple[str, ...]:
+        return tuple(self.pattern.split("/")[1:])
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for part, segment in zip(parts, self.segments):
+            if segment.startswith("{"):
+                if not part:
+                    return None
+                params[segment[1:-1]] = part
+            elif part != segment:
+                return None
+        return params
+
+    def allow_header(self) -> str:
+        methods = set(self.handlers) | {"OPTIONS"}
+        if "GET" in methods:
+            methods.add("HEAD")
+        return ", ".join(sorted(methods))
+
+
+def find_route(routes: tuple[Route, ...], path: str) -> tuple[Route, dict[str, str]] | None:
+    parts = (path or "/").split("/")[1:]
+    for route in routes:
+        params = route.match(parts)
+        if params is not None:
+            return route, params
+    return None
