@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Callable
 
 from core.errors import FieldProblem, ValidationFailed
@@ -105,8 +105,9 @@ def parse_due_date(value: Any) -> datetime | None:
     if fraction and len(fraction) > 7:  # Python keeps microseconds: drop finer digits
         text = text.replace(fraction, fraction[:7], 1)
     try:
-        return datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
-    except ValueError:
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+        return moment.astimezone(UTC)  # fails for instants outside years 1..9999 in UTC
+    except (ValueError, OverflowError):
         raise Invalid("datetime_range", "dueDate is not a valid date-time") from None
 
 

@@ -1,0 +1,54 @@
+"""Running plans on an async psycopg pool, for the async (ASGI) frontend.
+
+The twin of `storage.sync`: the same steps, with `await` where I/O happens.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from core.http import Response
+from core.plan import Plan, Query, Rows, StorageFailure
+from storage.failures import UNREACHABLE, storage_failure
+from storage.stepping import advance
+
+
+async def open_pool(
+    conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
+) -> AsyncConnectionPool:
+    """A pool that opens in the background: start-up does not wait for the database."""
+    pool = AsyncConnectionPool(
+        conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        kwargs={"autocommit": True},
+        open=False,
+        name="todo-api",
+    )
+    await pool.open(wait=False)
+    return pool
+
+
+async def execute(conn: psycopg.AsyncConnection, query: Query) -> Rows | StorageFailure:
+    try:
+        cursor = await conn.execute(query.sql, query.params)
+        return await cursor.fetchall()
+    except psycopg.Error as error:
+        return storage_failure(error)
+
+
+async def run(plan: Plan, pool: AsyncConnectionPool) -> Response:
+    step = advance(plan, None)
+    if isinstance(step, Response):
+        return step
+    try:
+        async with pool.connection() as conn:
+            while isinstance(step, Query):
+                step = advance(plan, await execute(conn, step))
+    except UNREACHABLE as error:
+        if isinstance(step, Query):
+            step = advance(plan, storage_failure(error))
+    assert isinstance(step, Response)
+    return step

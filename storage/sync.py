@@ -1,0 +1,53 @@
+"""Running plans on a psycopg connection pool, for the sync (WSGI) frontend.
+
+A plan that answers without the database (401, 404, 422, /health) never checks out a
+connection. Connections run in autocommit: every plan statement is atomic on its own,
+so a BEGIN/COMMIT round trip would be pure overhead.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from core.http import Response
+from core.plan import Plan, Query, Rows, StorageFailure
+from storage.failures import UNREACHABLE, storage_failure
+from storage.stepping import advance
+
+
+def open_pool(conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0) -> ConnectionPool:
+    """A pool that opens in the background: start-up does not wait for the database."""
+    pool = ConnectionPool(
+        conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        kwargs={"autocommit": True},
+        open=False,
+        name="todo-api",
+    )
+    pool.open(wait=False)
+    return pool
+
+
+def execute(conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
+    try:
+        return conn.execute(query.sql, query.params).fetchall()
+    except psycopg.Error as error:
+        return storage_failure(error)
+
+
+def run(plan: Plan, pool: ConnectionPool) -> Response:
+    step = advance(plan, None)
+    if isinstance(step, Response):
+        return step
+    try:
+        with pool.connection() as conn:
+            while isinstance(step, Query):
+                step = advance(plan, execute(conn, step))
+    except UNREACHABLE as error:
+        if isinstance(step, Query):
+            step = advance(plan, storage_failure(error))
+    assert isinstance(step, Response)
+    return step
