@@ -82,6 +82,10 @@ class Api:
             response = Response(response.status, response.headers)
         return self.cors.apply(request, response)
 
+    def error(self, request: Request, status: int, detail: str) -> Response:
+        """A JSON error for a request the frontend's framework refused before the core saw it."""
+        return self.cors.apply(request, ApiError(status, detail).to_response())
+
     def _dispatch(self, request: Request) -> Plan:
         found = find_route(self.routes, request.path)
         if found is None:

@@ -1,0 +1,1 @@
+"""The runnable service around the core: settings, the command line, the embedded mode."""

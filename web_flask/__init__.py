@@ -1,0 +1,5 @@
+"""The sync (WSGI) frontend: Flask glue between HTTP and the core."""
+
+from web_flask.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,136 @@
+"""Configuration from the environment, and from a `.env` file in the working directory.
+
+Real environment variables win over `.env`. Every problem is a `ConfigError` whose
+message is one line naming the variable to set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+import attrs
+
+MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
+
+
+class ConfigError(Exception):
+    """Start-up cannot go on; the message says what to set."""
+
+
+def parse_bool(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"", "0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}")
+
+
+def parse_int(name: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and "://" not in origin:
+            raise ConfigError(
+                f"CORS_ORIGINS entries must be origins like https://app.example.com, not {origin!r}"
+            )
+    return origins
+
+
+def check_secret(secret: str) -> str:
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes "
+            "(use the same value as the Better Auth frontend; `openssl rand -base64 32` makes one)"
+        )
+    return secret
+
+
+@attrs.frozen(slots=True)
+class Settings:
+    database_url: str | None = None
+    better_auth_secret: str | None = attrs.field(default=None, repr=False)
+    cors_origins: tuple[str, ...] = ("http://localhost:3000",)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    debug: bool = False
+    data_dir: Path = Path(".todo-api")
+    pool_max_size: int = 10
+    pool_timeout: float = 5.0
+    migrate_on_start: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        secret = get("BETTER_AUTH_SECRET")
+        return cls(
+            database_url=get("DATABASE_URL"),
+            better_auth_secret=check_secret(secret) if secret else None,
+            cors_origins=parse_origins(env.get("CORS_ORIGINS", "http://localhost:3000")),
+            api_host=get("API_HOST") or "127.0.0.1",
+            api_port=parse_int("API_PORT", get("API_PORT") or "8000", 1, 65535),
+            debug=parse_bool("DEBUG", env.get("DEBUG", "")),
+            data_dir=Path(get("TODO_API_DATA_DIR") or ".todo-api"),
+            pool_max_size=parse_int("DB_POOL_MAX_SIZE", get("DB_POOL_MAX_SIZE") or "10", 1, 1000),
+            migrate_on_start=parse_bool("MIGRATE_ON_START", env.get("MIGRATE_ON_START", "true")),
+        )
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise ConfigError(
+                "DATABASE_URL is not set: set it to a PostgreSQL URL "
+                "(or run `todo-api serve`, which starts an embedded database)"
+            )
+        return self.database_url
+
+    def require_secret(self) -> str:
+        if not self.better_auth_secret:
+            raise ConfigError(
+                "BETTER_AUTH_SECRET is not set: set it to the secret your Better Auth frontend uses"
+            )
+        return self.better_auth_secret
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """KEY=VALUE lines; `export`, comments, blank lines and matching quotes are understood."""
+    values: dict[str, str] = {}
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[name.strip()] = value
+    return values
+
+
+def environment(dotenv_path: Path = Path(".env")) -> dict[str, str]:
+    """The process environment over the `.env` file's values."""
+    merged = parse_dotenv(dotenv_path.read_text()) if dotenv_path.is_file() else {}
+    merged.update(os.environ)
+    return merged
+
+
+def load_settings(dotenv_path: Path = Path(".env")) -> Settings:
+    return Settings.from_env(environment(dotenv_path))

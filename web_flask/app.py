@@ -1,0 +1,68 @@
+"""Flask glue: one catch-all view hands every request to the core and runs its plan.
+
+No rule lives here. Flask's own routing only funnels requests into `dispatch`; its
+errors (a method it does not know, a malformed request) are answered by the core too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import flask
+from werkzeug.exceptions import HTTPException
+
+from core.http import Response
+from storage import sync
+from storage.migrate import migrate
+from todo_api.settings import Settings, load_settings
+from todo_api.wiring import BODY_READ_LIMIT, HTTP_METHODS, build_api, core_request
+
+log = logging.getLogger("todo_api")
+
+
+class ApiResponse(flask.Response):
+    default_mimetype = None  # the core sets Content-Type; a 204 has none
+
+
+def to_flask(response: Response) -> ApiResponse:
+    return ApiResponse(response.body, response.status, list(response.headers))
+
+
+def create_app(settings: Settings | None = None) -> flask.Flask:
+    settings = settings or load_settings()
+    api = build_api(settings)
+    conninfo = settings.require_database_url()
+    if settings.migrate_on_start:
+        migrate(conninfo)
+    pool = sync.open_pool(
+        conninfo, max_size=settings.pool_max_size, timeout=settings.pool_timeout
+    )
+
+    app = flask.Flask(__name__)
+    app.response_class = ApiResponse
+    app.url_map.merge_slashes = False  # "//x" is a 404 from the core, not a redirect
+    app.extensions["todo_api"] = {"api": api, "pool": pool}
+
+    def dispatch(path: str = "") -> ApiResponse:
+        request = flask.request
+        body = request.stream.read(BODY_READ_LIMIT)
+        plan = api.handle(
+            core_request(request.method, request.path, request.query_string, request.headers.items(), body)
+        )
+        return to_flask(sync.run(plan, pool))
+
+    def framework_error(error: HTTPException) -> ApiResponse:
+        request = flask.request
+        refused = core_request(request.method, request.path, b"", request.headers.items())
+        return to_flask(api.error(refused, error.code or 400, error.description or error.name))
+
+    def unexpected_error(error: Exception) -> ApiResponse:
+        log.exception("unexpected error in the Flask frontend")
+        refused = core_request(flask.request.method, flask.request.path, b"", flask.request.headers.items())
+        return to_flask(api.error(refused, 500, "Internal Server Error"))
+
+    for rule in ("/", "/<path:path>"):
+        app.add_url_rule(rule, "dispatch", dispatch, methods=HTTP_METHODS, provide_automatic_options=False)
+    app.register_error_handler(HTTPException, framework_error)
+    app.register_error_handler(Exception, unexpected_error)
+    return app

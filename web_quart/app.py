@@ -1,0 +1,91 @@
+"""Quart glue: the async twin of `web_flask.app`, the same catch-all view and error hooks.
+
+The pool belongs to the serving lifetime: it opens in `before_serving` (on the loop
+that will use it) and closes in `after_serving`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import quart
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from core.http import Response
+from storage import aio
+from storage.migrate import migrate
+from todo_api.settings import Settings, load_settings
+from todo_api.wiring import (
+    BODY_READ_LIMIT,
+    HTTP_METHODS,
+    OVERSIZED_BODY,
+    build_api,
+    core_request,
+)
+
+log = logging.getLogger("todo_api")
+
+
+class ApiResponse(quart.Response):
+    default_mimetype = None  # the core sets Content-Type; a 204 has none
+
+
+def to_quart(response: Response) -> ApiResponse:
+    return ApiResponse(response.body, response.status, list(response.headers))
+
+
+async def read_body(request: quart.Request) -> bytes:
+    try:
+        return await request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return OVERSIZED_BODY
+
+
+def create_app(settings: Settings | None = None) -> quart.Quart:
+    settings = settings or load_settings()
+    api = build_api(settings)
+    conninfo = settings.require_database_url()
+
+    app = quart.Quart(__name__)
+    app.response_class = ApiResponse
+    app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT
+    app.url_map.merge_slashes = False
+    state: dict[str, object] = {"api": api}
+    app.extensions["todo_api"] = state
+
+    @app.before_serving
+    async def open_pool() -> None:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(migrate, conninfo)
+        state["pool"] = await aio.open_pool(
+            conninfo, max_size=settings.pool_max_size, timeout=settings.pool_timeout
+        )
+
+    @app.after_serving
+    async def close_pool() -> None:
+        await state["pool"].close()  # type: ignore[attr-defined]
+
+    async def dispatch(path: str = "") -> ApiResponse:
+        request = quart.request
+        body = await read_body(request)
+        plan = api.handle(
+            core_request(request.method, request.path, request.query_string, request.headers.items(), body)
+        )
+        return to_quart(await aio.run(plan, state["pool"]))  # type: ignore[arg-type]
+
+    async def framework_error(error: HTTPException) -> ApiResponse:
+        request = quart.request
+        refused = core_request(request.method, request.path, b"", request.headers.items())
+        return to_quart(api.error(refused, error.code or 400, error.description or error.name))
+
+    async def unexpected_error(error: Exception) -> ApiResponse:
+        log.exception("unexpected error in the Quart frontend")
+        refused = core_request(quart.request.method, quart.request.path, b"", quart.request.headers.items())
+        return to_quart(api.error(refused, 500, "Internal Server Error"))
+
+    for rule in ("/", "/<path:path>"):
+        app.add_url_rule(rule, "dispatch", dispatch, methods=HTTP_METHODS, provide_automatic_options=False)
+    app.register_error_handler(HTTPException, framework_error)
+    app.register_error_handler(Exception, unexpected_error)
+    return app
