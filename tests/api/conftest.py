@@ -1,0 +1,60 @@
+"""Every test in tests/api runs once per frontend, through the `client` fixture."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from tests.api.clients import ApiClient, make_client
+from tests.helpers import auth, new_user_id
+from todo_api.settings import Settings
+
+FRONTENDS = ["flask", "quart"]
+
+
+@pytest.fixture(scope="session", params=FRONTENDS)
+def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[ApiClient]:
+    made = make_client(request.param, settings)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def user() -> "User":
+    return User(new_user_id())
+
+
+class User:
+    """A fresh user with a valid token, and paths under its id."""
+
+    def __init__(self, user_id: str) -> None:
+        self.id = user_id
+        self.headers = auth(user_id)
+
+    @property
+    def tasks(self) -> str:
+        return f"/api/{self.id}/tasks"
+
+    def task(self, task_id: str, suffix: str = "") -> str:
+        return f"/api/{self.id}/tasks/{task_id}{suffix}"
+
+    @property
+    def stats(self) -> str:
+        return f"/api/{self.id}/stats"
+
+
+@pytest.fixture
+def frontend_factory(settings: Settings) -> Iterator[Callable[..., ApiClient]]:
+    """Clients built with settings of the test's own (closed when the test ends)."""
+    made: list[Any] = []
+
+    def build(frontend: str, **changes: Any) -> ApiClient:
+        import attrs
+
+        made.append(make_client(frontend, attrs.evolve(settings, **changes)))
+        return made[-1]  # type: ignore[no-any-return]
+
+    yield build
+    for each in made:
+        each.close()

@@ -1,0 +1,88 @@
+"""401 for every kind of bad token, 403 for another user's path, on every /api route."""
+
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.api.clients import request
+from tests.helpers import SECRET, make_token
+
+PROTECTED = [
+    ("GET", "/tasks"),
+    ("POST", "/tasks"),
+    ("GET", "/tasks/00000000-0000-0000-0000-000000000000"),
+    ("PUT", "/tasks/00000000-0000-0000-0000-000000000000"),
+    ("DELETE", "/tasks/00000000-0000-0000-0000-000000000000"),
+    ("PATCH", "/tasks/00000000-0000-0000-0000-000000000000/complete"),
+    ("GET", "/stats"),
+]
+
+
+def unsigned_token(user_id: str) -> str:
+    return jwt.encode({"sub": user_id, "exp": int(time.time()) + 60}, None, algorithm="none")
+
+
+def rs256_token(user_id: str) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode({"sub": user_id, "exp": int(time.time()) + 60}, key, algorithm="RS256")
+
+
+def bad_authorizations(user_id: str) -> dict[str, str | None]:
+    good = make_token(user_id)
+    head, payload, signature = good.split(".")
+    return {
+        "no header": None,
+        "empty header": "",
+        "not bearer": f"Basic {good}",
+        "bearer without token": "Bearer",
+        "token with spaces": f"Bearer {good} extra",
+        "garbage": "Bearer not-a-jwt",
+        "wrong secret": f"Bearer {make_token(user_id, secret='another-secret-' + 'y' * 60)}",
+        "tampered signature": f"Bearer {head}.{payload}.{signature[:-4]}AAAA",
+        "expired": f"Bearer {make_token(user_id, exp=int(time.time()) - 3600)}",
+        "no exp": f"Bearer {make_token(user_id, exp=None)}",
+        "no sub": f"Bearer {make_token(None)}",
+        "empty sub": f"Bearer {make_token('')}",
+        "numeric sub": f"Bearer {make_token(12345)}",
+        "alg none": f"Bearer {unsigned_token(user_id)}",
+        "alg HS512": f"Bearer {make_token(user_id, algorithm='HS512')}",
+        "alg RS256": f"Bearer {rs256_token(user_id)}",
+    }
+
+
+@pytest.mark.parametrize("kind", list(bad_authorizations("u")))
+def test_bad_tokens_are_401_with_www_authenticate(client, user, kind):
+    authorization = bad_authorizations(user.id)[kind]
+    headers = {} if authorization is None else {"Authorization": authorization}
+    for method, suffix in PROTECTED:
+        result = request(client, method, f"/api/{user.id}{suffix}", headers=headers, json={})
+        assert result.status == 401, (kind, method, suffix, result.body)
+        assert result.header("www-authenticate") == "Bearer"
+        assert isinstance(result.json()["detail"], str)
+
+
+def test_expired_token_says_so(client, user):
+    headers = {"Authorization": f"Bearer {make_token(user.id, exp=int(time.time()) - 3600)}"}
+    result = request(client, "GET", user.tasks, headers=headers)
+    assert result.json() == {"detail": "Token expired"}
+
+
+def test_scheme_is_case_insensitive(client, user):
+    headers = {"Authorization": f"bearer {make_token(user.id)}"}
+    assert request(client, "GET", user.tasks, headers=headers).status == 200
+
+
+def test_another_users_path_is_403(client, user):
+    other = make_token("someone-else")
+    for method, suffix in PROTECTED:
+        result = request(client, method, f"/api/{user.id}{suffix}",
+                         headers={"Authorization": f"Bearer {other}"}, json={})
+        assert result.status == 403, (method, suffix)
+        assert result.json() == {"detail": "Access denied to this user's resources"}
+
+
+def test_valid_token_is_accepted(client, user):
+    assert request(client, "GET", user.tasks, headers=user.headers).status == 200
+    assert SECRET  # the suite's secret signs user.headers
