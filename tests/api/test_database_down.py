@@ -1,0 +1,31 @@
+"""With the database unreachable: liveness still 200, everything needing data 503 + Retry-After."""
+
+import socket
+
+from tests.api.clients import request
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens here once the probe closes
+
+
+def test_unreachable_database_is_503_with_retry_after(frontend_factory, client, user):
+    down = frontend_factory(
+        client.name,
+        database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/none?connect_timeout=1",
+        pool_timeout=0.5,
+    )
+    assert request(down, "GET", "/health").status == 200
+    ready = request(down, "GET", "/ready")
+    assert ready.status == 503
+    assert ready.header("retry-after") == "5"
+    assert ready.json() == {"detail": "Database unavailable, try again shortly"}
+    for method, path, body in [("GET", user.tasks, None), ("GET", user.stats, None),
+                               ("POST", user.tasks, {"title": "t", "priority": "low", "category": "work"})]:
+        result = request(down, method, path, headers=user.headers, json=body)
+        assert result.status == 503, path
+        assert result.header("retry-after") == "5"
+    # answers that need no data do not wait for the database
+    assert request(down, "GET", user.tasks).status == 401
