@@ -1,0 +1,114 @@
+"""The core alone: routing, auth decisions, error shapes, and what reaches the database."""
+
+import json
+
+import pytest
+
+from core import Api, Request
+from core.auth import SharedSecretVerifier
+from core.plan import StorageFailure
+from tests.core.drive import drive
+from tests.helpers import SECRET, make_token
+
+API = Api(SharedSecretVerifier(SECRET), ["http://localhost:3000"])
+TASK_ID = "6f1c1f55-0000-4000-8000-000000000001"
+
+
+def call(method, path, *, user="alice", token_user=None, query=b"", body=b"", answer=None, headers=None):
+    all_headers = dict(headers or {})
+    if token_user is not False:
+        all_headers["authorization"] = f"Bearer {make_token(token_user or user)}"
+    return drive(API.handle(Request(method, path, query, all_headers, body)), answer)
+
+
+def test_public_routes_ask_nothing_of_the_database():
+    for path in ["/", "/health"]:
+        response, asked = call("GET", path, token_user=False)
+        assert response.status == 200
+        assert asked == []
+
+
+def test_rejected_requests_never_reach_the_database():
+    cases = [
+        call("GET", "/api/alice/tasks", token_user=False),
+        call("GET", "/api/alice/tasks", token_user="bob"),
+        call("GET", "/api/alice/tasks", query=b"sort_by=bogus"),
+        call("POST", "/api/alice/tasks", body=b"{}"),
+        call("GET", "/api/alice/tasks/not-a-uuid"),
+        call("POST", "/api/alice/tasks", body=b"x" * 70000),
+    ]
+    assert [(r.status, asked) for r, asked in cases] == [
+        (401, []), (403, []), (422, []), (422, []), (404, []), (413, []),
+    ]
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("GET", "/api/alice/tasks", b""),
+    ("POST", "/api/alice/tasks", b'{"title": "t", "priority": "low", "category": "work"}'),
+    ("GET", f"/api/alice/tasks/{TASK_ID}", b""),
+    ("PUT", f"/api/alice/tasks/{TASK_ID}", b'{"title": "t"}'),
+    ("DELETE", f"/api/alice/tasks/{TASK_ID}", b""),
+    ("PATCH", f"/api/alice/tasks/{TASK_ID}/complete", b""),
+    ("GET", "/api/alice/stats", b""),
+])
+def test_every_task_statement_is_scoped_to_the_token_subject(method, path, body):
+    rows = {"GET": [("{}",)], "POST": [("id", "{}")], "PUT": [("{}",)], "DELETE": [("id",)],
+            "PATCH": [("{}",)]}[method]
+    if path.endswith("stats"):
+        rows = [("{}",)]
+    _, asked = call(method, path, body=body, answer=lambda q: rows)
+    assert len(asked) == 1
+    if method == "POST":  # the owner is the first value inserted
+        assert asked[0].sql.startswith('INSERT INTO tasks ("userId",')
+        assert asked[0].params[0] == "alice"
+    else:
+        assert '"userId" = %s' in asked[0].sql
+        assert asked[0].params[-1] == "alice"
+
+
+def test_missing_row_is_task_not_found():
+    response, _ = call("PATCH", f"/api/alice/tasks/{TASK_ID}/complete", answer=lambda q: [])
+    assert response.status == 404
+    assert json.loads(response.body) == {"detail": "Task not found"}
+
+
+def test_unreachable_database_is_503_and_other_failures_a_bare_500():
+    down, _ = call("GET", "/api/alice/stats", answer=lambda q: StorageFailure(unavailable=True))
+    assert down.status == 503
+    assert ("Retry-After", "5") in down.headers
+    broken, _ = call("GET", "/api/alice/stats",
+                     answer=lambda q: StorageFailure(unavailable=False, sqlstate="42P01", message="no table"))
+    assert broken.status == 500
+    assert json.loads(broken.body) == {"detail": "Internal Server Error"}
+
+
+def test_an_unexpected_exception_is_a_bare_500():
+    response, _ = call("GET", "/api/alice/stats", answer=lambda q: [])  # no row: IndexError inside
+    assert response.status == 500
+    assert json.loads(response.body) == {"detail": "Internal Server Error"}
+    assert b"Traceback" not in response.body
+
+
+def test_created_task_location_uses_the_returned_id():
+    response, _ = call("POST", "/api/alice/tasks", body=b'{"title": "t", "priority": "low", "category": "work"}',
+                       answer=lambda q: [(TASK_ID, '{"id": "x"}')])
+    assert response.status == 201
+    assert ("Location", f"/api/alice/tasks/{TASK_ID}") in response.headers
+    assert response.body == b'{"id": "x"}'
+
+
+def test_list_joins_the_rendered_rows_into_an_array():
+    response, _ = call("GET", "/api/alice/tasks", answer=lambda q: [('{"a":1}',), ('{"b":2}',)])
+    assert json.loads(response.body) == [{"a": 1}, {"b": 2}]
+
+
+def test_head_drops_the_body_and_keeps_the_status():
+    response, _ = call("HEAD", "/", token_user=False)
+    assert (response.status, response.body) == (200, b"")
+
+
+def test_cors_headers_on_errors_from_allowed_origins_only():
+    allowed, _ = call("GET", "/nope", headers={"origin": "http://localhost:3000"})
+    assert ("Access-Control-Allow-Origin", "http://localhost:3000") in allowed.headers
+    other, _ = call("GET", "/nope", headers={"origin": "http://elsewhere"})
+    assert not [h for h in other.headers if h[0].startswith("Access-Control")]
