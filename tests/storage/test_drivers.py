@@ -1,0 +1,83 @@
+"""The sync and async drivers run the same plans on real PostgreSQL, failures included."""
+
+import asyncio
+import json
+
+import pytest
+
+from core.plan import Query
+from core.http import Response, json_response
+from storage import aio, sync
+
+
+def echo_plan(sql, params=()):
+    """A plan that asks one query and answers its rows, or how the database failed."""
+    try:
+        rows = yield Query(sql, params)
+    except Exception as failure:
+        return json_response(599, {"unavailable": failure.unavailable, "sqlstate": failure.sqlstate})
+    return json_response(200, [list(row) for row in rows])
+
+
+def no_query_plan():
+    return json_response(204, None)
+    yield  # a generator that never asks anything
+
+
+def run_sync(url, plan):
+    pool = sync.open_pool(url, timeout=2)
+    try:
+        return sync.run(plan, pool)
+    finally:
+        pool.close()
+
+
+def run_async(url, plan):
+    async def go():
+        pool = await aio.open_pool(url, timeout=2)
+        try:
+            return await aio.run(plan, pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(go())
+
+
+RUNNERS = {"sync": run_sync, "async": run_async}
+
+
+@pytest.fixture(params=list(RUNNERS))
+def run(request):
+    return RUNNERS[request.param]
+
+
+def body(response: Response):
+    return json.loads(response.body)
+
+
+def test_rows_come_back(run, database_url):
+    response = run(database_url, echo_plan("SELECT %s::int + 1, 'x'", (41,)))
+    assert (response.status, body(response)) == (200, [[42, "x"]])
+
+
+def test_sql_errors_are_thrown_into_the_plan_with_their_sqlstate(run, database_url):
+    response = run(database_url, echo_plan("SELECT * FROM no_such_table"))
+    assert body(response) == {"unavailable": False, "sqlstate": "42P01"}
+
+
+def test_unreachable_server_is_reported_as_unavailable(run):
+    url = "postgresql://postgres@127.0.0.1:1/none?connect_timeout=1"
+    response = run(url, echo_plan("SELECT 1"))
+    assert body(response) == {"unavailable": True, "sqlstate": None}
+
+
+def test_plans_that_need_no_data_need_no_connection(run):
+    response = run("postgresql://postgres@127.0.0.1:1/none", no_query_plan())
+    assert response.status == 204
+
+
+def test_each_statement_commits_on_its_own(run, database_url):
+    run(database_url, echo_plan("CREATE TABLE IF NOT EXISTS driver_probe (n int)"))
+    run(database_url, echo_plan("INSERT INTO driver_probe VALUES (1) RETURNING n"))
+    response = run(database_url, echo_plan("SELECT count(*) FROM driver_probe"))
+    assert body(response)[0][0] >= 1
