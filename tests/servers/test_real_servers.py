@@ -1,0 +1,180 @@
+"""`todo-api serve` as a real process on a loopback port, for each frontend.
+
+These drive the production servers (gunicorn, hypercorn) over real HTTP, including a
+raw request target ("//health") that in-process test clients cannot send, and the
+embedded mode's promise: the data and the development token survive a restart.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SECRET, make_token, new_user_id
+
+FRONTENDS = ["flask", "quart"]
+TODO_API = str(Path(sys.executable).parent / "todo-api")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(port, method, path, headers=None, body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+class Server:
+    """A `todo-api serve` process; its output is collected for assertions and diagnosis."""
+
+    def __init__(self, frontend: str, cwd: Path, env: dict[str, str], workers: int = 1) -> None:
+        self.port = free_port()
+        self.lines: list[str] = []
+        base = {k: v for k, v in os.environ.items()
+                if k not in {"DATABASE_URL", "BETTER_AUTH_SECRET", "CORS_ORIGINS"}}
+        self.process = subprocess.Popen(
+            [TODO_API, "serve", "--frontend", frontend, "--port", str(self.port), "--workers", str(workers)],
+            cwd=cwd, env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        threading.Thread(target=self._collect, daemon=True).start()
+        self._wait_until_healthy()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self.lines.append(line.rstrip("\n"))
+
+    def _wait_until_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("server exited:\n" + "\n".join(self.lines))
+            try:
+                if call(self.port, "GET", "/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise AssertionError("server never became healthy:\n" + "\n".join(self.lines))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_served_api_over_http(frontend, database_url, tmp_path):
+    server = Server(frontend, tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET},
+                    workers=2)
+    try:
+        user = new_user_id()
+        auth = {"Authorization": f"Bearer {make_token(user)}", "Content-Type": "application/json"}
+        tasks = f"/api/{user}/tasks"
+        status, headers, body = call(server.port, "POST", tasks, auth,
+                                     json.dumps({"title": "Served", "priority": "high", "category": "work"}))
+        assert status == 201, body
+        task = json.loads(body)
+        assert headers["location"] == f"{tasks}/{task['id']}"
+        status, _, body = call(server.port, "PATCH", f"{tasks}/{task['id']}/complete", auth)
+        assert (status, json.loads(body)["completed"]) == (200, True)
+        status, _, body = call(server.port, "GET", f"/api/{user}/stats", auth)
+        assert json.loads(body)["completed"] == 1
+        assert call(server.port, "GET", tasks)[0] == 401
+        assert call(server.port, "GET", f"/api/someone-else/tasks", auth)[0] == 403
+        status, _, body = call(server.port, "POST", tasks, auth, b"{oops")
+        assert status == 422 and json.loads(body)["detail"][0]["loc"] == ["body"]
+        status, _, body = call(server.port, "POST", tasks, auth, b"x" * (200 * 1024))
+        assert status == 413 and "detail" in json.loads(body)
+        for raw_path in ["/health/", "/%2e%2e/etc/passwd", "/api/u/tasks/..%2f..%2fhealth"]:
+            status, headers, body = call(server.port, "GET", raw_path)
+            assert (status, json.loads(body)) == (404, {"detail": "Not Found"}), raw_path
+        status, headers, _ = call(server.port, "OPTIONS", tasks,
+                                  {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PUT"})
+        assert (status, headers["access-control-allow-origin"]) == (204, "http://localhost:3000")
+        status, headers, body = call(server.port, "DELETE", f"{tasks}/{task['id']}", auth)
+        assert (status, body) == (204, b"")
+        assert call(server.port, "GET", "/ready")[0] == 200
+    finally:
+        assert server.stop() == 0, "\n".join(server.lines)
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_embedded_mode_keeps_data_and_dev_token_across_restarts(frontend, tmp_path):
+    first = Server(frontend, tmp_path, {})
+    try:
+        curl = next(line for line in first.lines if line.startswith("curl "))
+        token = re.search(r"Bearer ([\w.-]+)", curl).group(1)
+        path = re.search(r"http://127\.0\.0\.1:\d+(/\S+)", curl).group(1)
+        auth = {"Authorization": f"Bearer {token}"}
+        status, _, body = call(first.port, "GET", path, auth)  # the printed line works as printed
+        assert (status, json.loads(body)) == (200, [])
+        status, _, body = call(first.port, "POST", path, auth,
+                               json.dumps({"title": "Survives", "priority": "low", "category": "home"}))
+        assert status == 201, body
+    finally:
+        assert first.stop() == 0, "\n".join(first.lines)
+    assert (tmp_path / ".todo-api" / "pgdata" / "PG_VERSION").exists()
+    assert (tmp_path / ".todo-api" / "dev-secret").exists()
+
+    second = Server(frontend, tmp_path, {})
+    try:
+        status, _, body = call(second.port, "GET", path, auth)
+        assert status == 200
+        assert [task["title"] for task in json.loads(body)] == ["Survives"]
+    finally:
+        assert second.stop() == 0, "\n".join(second.lines)
+
+
+def test_configuration_error_is_one_clear_line(tmp_path, database_url):
+    env = {k: v for k, v in os.environ.items() if k != "BETTER_AUTH_SECRET"}
+    result = subprocess.run([TODO_API, "serve"], cwd=tmp_path, env={**env, "DATABASE_URL": database_url},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "todo-api: configuration error: BETTER_AUTH_SECRET is not set: "
+        "set it to the secret your Better Auth frontend uses"
+    ]
+
+
+def test_token_command_signs_with_the_configured_secret(tmp_path):
+    import jwt
+
+    env = {**os.environ, "BETTER_AUTH_SECRET": SECRET, "DATABASE_URL": "postgresql://unused/x"}
+    result = subprocess.run([TODO_API, "token", "ann", "--ttl", "120"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    claims = jwt.decode(result.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "ann"
+    assert 100 < claims["exp"] - time.time() <= 120
+
+
+def test_migrate_command(tmp_path, create_database):
+    url = create_database(migrated=False)
+    env = {**os.environ, "DATABASE_URL": url, "BETTER_AUTH_SECRET": SECRET}
+    first = subprocess.run([TODO_API, "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=60, check=True)
+    assert "0001_create_tasks" in first.stdout
+    again = subprocess.run([TODO_API, "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=60, check=True)
+    assert "nothing" in again.stdout
