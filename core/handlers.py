@@ -7,6 +7,7 @@ someone else finds nothing and answers 404, exactly like an id that does not exi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 from uuid import UUID
 
 from core import queries
@@ -17,6 +18,9 @@ from core.plan import Plan
 from core.routes import Context
 from core.tasks import validate_create, validate_update
 from core.version import __version__
+
+
+PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar: kept as is in a Location path segment
 
 
 def rfc3339_now() -> str:
@@ -63,7 +67,7 @@ def create_task(ctx: Context) -> Plan:
     values = validate_create(ctx.request.body)
     rows = yield queries.create_task(ctx.user_id, values)
     task_id, task_json = rows[0]
-    location = f"/api/{ctx.params['user_id']}/tasks/{task_id}"
+    location = f"/api/{quote(ctx.params['user_id'], safe=PATH_SAFE)}/tasks/{task_id}"
     return raw_json_response(201, task_json.encode(), (("Location", location),))
 
 

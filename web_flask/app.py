@@ -6,10 +6,11 @@ errors (a method it does not know, a malformed request) are answered by the core
 
 from __future__ import annotations
 
+import atexit
 import logging
 
 import flask
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core.http import Response
 from storage import sync
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
     pool = sync.open_pool(
         conninfo, max_size=settings.pool_max_size, timeout=settings.pool_timeout
     )
+    atexit.register(pool.close)
 
     app = flask.Flask(__name__)
     app.response_class = ApiResponse
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
         return to_flask(sync.run(plan, pool))
 
     def framework_error(error: HTTPException) -> ApiResponse:
+        if isinstance(error, MethodNotAllowed):  # a method outside HTTP_METHODS: the core says 404 or 405
+            return dispatch()
         request = flask.request
         refused = core_request(request.method, request.path, b"", request.headers.items())
         return to_flask(api.error(refused, error.code or 400, error.description or error.name))

@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 import quart
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from core.http import Response
 from storage import aio
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
         return to_quart(await aio.run(plan, state["pool"]))  # type: ignore[arg-type]
 
     async def framework_error(error: HTTPException) -> ApiResponse:
+        if isinstance(error, MethodNotAllowed):  # a method outside HTTP_METHODS: the core says 404 or 405
+            return await dispatch()
         request = quart.request
         refused = core_request(request.method, request.path, b"", request.headers.items())
         return to_quart(api.error(refused, error.code or 400, error.description or error.name))

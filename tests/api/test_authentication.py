@@ -46,6 +46,7 @@ def bad_authorizations(user_id: str) -> dict[str, str | None]:
         "no sub": f"Bearer {make_token(None)}",
         "empty sub": f"Bearer {make_token('')}",
         "numeric sub": f"Bearer {make_token(12345)}",
+        "not yet valid": f"Bearer {make_token(user_id, nbf=int(time.time()) + 3600)}",
         "alg none": f"Bearer {unsigned_token(user_id)}",
         "alg HS512": f"Bearer {make_token(user_id, algorithm='HS512')}",
         "alg RS256": f"Bearer {rs256_token(user_id)}",

@@ -58,3 +58,11 @@ def test_options_lists_the_allowed_methods(client, user):
     assert result.status == 204
     assert result.header("allow") == "DELETE, GET, HEAD, OPTIONS, PUT"
     assert result.body == b""
+
+
+def test_methods_no_route_accepts_are_405_or_404_like_any_other(client):
+    result = request(client, "PROPFIND", "/health")
+    assert result.status == 405
+    assert result.header("allow") == "GET, HEAD, OPTIONS"
+    assert result.json() == {"detail": "Method Not Allowed"}
+    assert request(client, "PROPFIND", "/nowhere").status == 404

@@ -36,6 +36,17 @@ def test_create_answers_201_the_task_and_its_location(client, user):
     assert parse_time(task["createdAt"]) == parse_time(task["updatedAt"])
 
 
+def test_location_encodes_an_unusual_user_id(client):
+    from tests.api.conftest import User
+
+    user = User("ann smith@example.com")
+    result = request(client, "POST", "/api/ann%20smith@example.com/tasks", headers=user.headers,
+                     json={"title": "t", "priority": "low", "category": "work"})
+    assert result.status == 201
+    assert result.header("location") == f"/api/ann%20smith@example.com/tasks/{result.json()['id']}"
+    assert request(client, "GET", result.header("location"), headers=user.headers).status == 200
+
+
 def test_optional_fields_default_to_null(client, user):
     task = create_task(client, user)
     assert task["description"] is None
