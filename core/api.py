@@ -8,7 +8,7 @@ cannot be reached becomes 503, anything unexpected becomes a logged, bare 500.
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 from core import handlers
 from core.auth import TokenVerifier, authorize

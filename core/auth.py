@@ -7,7 +7,8 @@ the handlers.
 
 from __future__ import annotations
 
-from typing import Mapping, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 import attrs
 import jwt

@@ -19,7 +19,6 @@ from core.routes import Context
 from core.tasks import validate_create, validate_update
 from core.version import __version__
 
-
 PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar: kept as is in a Location path segment
 
 

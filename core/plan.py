@@ -8,7 +8,8 @@ core, not the driver, decides what the client sees.
 
 from __future__ import annotations
 
-from typing import Any, Generator, Sequence
+from collections.abc import Generator, Sequence
+from typing import Any
 
 import attrs
 

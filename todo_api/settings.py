@@ -7,8 +7,8 @@ message is one line naming the variable to set.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import attrs
 

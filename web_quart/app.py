@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 import quart
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from core.http import Response
@@ -28,16 +30,16 @@ log = logging.getLogger("todo_api")
 
 
 class ApiResponse(quart.Response):
-    default_mimetype = None  # the core sets Content-Type; a 204 has none
+    default_mimetype = None  # type: ignore[assignment]  # the core sets Content-Type; a 204 has none
 
 
 def to_quart(response: Response) -> ApiResponse:
-    return ApiResponse(response.body, response.status, list(response.headers))
+    return ApiResponse(response.body, response.status, Headers(list(response.headers)))
 
 
 async def read_body(request: quart.Request) -> bytes:
     try:
-        return await request.get_data(cache=False)
+        return cast(bytes, await request.get_data(cache=False, as_text=False))
     except RequestEntityTooLarge:
         return OVERSIZED_BODY
 

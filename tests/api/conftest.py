@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[ApiCl
 
 
 @pytest.fixture
-def user() -> "User":
+def user() -> User:
     return User(new_user_id())
 
 

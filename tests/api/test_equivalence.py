@@ -82,5 +82,5 @@ def test_both_frontends_answer_the_same_script_identically(frontend_factory):
     flask_rows = normalized(*run_script(frontend_factory("flask")))
     quart_rows = normalized(*run_script(frontend_factory("quart")))
     assert len(flask_rows) == len(quart_rows)
-    for flask_row, quart_row in zip(flask_rows, quart_rows):
+    for flask_row, quart_row in zip(flask_rows, quart_rows, strict=True):
         assert flask_row == quart_row

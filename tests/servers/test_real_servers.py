@@ -102,7 +102,7 @@ def test_served_api_over_http(frontend, database_url, tmp_path):
         status, _, body = call(server.port, "GET", f"/api/{user}/stats", auth)
         assert json.loads(body)["completed"] == 1
         assert call(server.port, "GET", tasks)[0] == 401
-        assert call(server.port, "GET", f"/api/someone-else/tasks", auth)[0] == 403
+        assert call(server.port, "GET", "/api/someone-else/tasks", auth)[0] == 403
         status, _, body = call(server.port, "POST", tasks, auth, b"{oops")
         assert status == 422 and json.loads(body)["detail"][0]["loc"] == ["body"]
         status, _, body = call(server.port, "POST", tasks, auth, b"x" * (200 * 1024))

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from core.plan import Query
 from core.http import Response, json_response
+from core.plan import Query
 from storage import aio, sync
 
 
