@@ -1,4 +1,4 @@
-"""The PostgreSQL every test that needs one shares.
+"""The PostgreSQL every test and benchmark that needs one shares (a pytest plugin).
 
 `TEST_DATABASE_URL` points the suite at a server you run; without it, an embedded
 PostgreSQL starts in a temporary directory and is deleted afterwards. Either way the

@@ -1,0 +1,67 @@
+"""Micro benchmarks: the core alone, and one in-process request through each frontend.
+
+`uv run pytest benchmarks --benchmark-enable` measures; plain `uv run pytest` runs each
+once as a smoke test (benchmarking is disabled by default in pyproject).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core import Api, Request
+from core.auth import SharedSecretVerifier
+from core.listing import parse_list_options
+from core.queries import list_tasks
+from tests.api.clients import Call, create_task, make_client
+from tests.api.conftest import User
+from tests.core.drive import drive
+from tests.helpers import SECRET, make_token, new_user_id
+from todo_api.settings import Settings
+
+TASK_ROW = json.dumps({
+    "id": "6f1c1f55-0000-4000-8000-000000000001", "title": "A task title of ordinary length",
+    "description": "Some words about it", "priority": "medium", "category": "work", "status": "pending",
+    "completed": False, "dueDate": None, "createdAt": "2026-11-25T14:07:19.123456Z",
+    "updatedAt": "2026-11-25T14:07:19.123456Z", "userId": "user-123",
+})
+API = Api(SharedSecretVerifier(SECRET))
+TOKEN = make_token("alice")
+
+
+def test_build_filtered_list_plan(benchmark: Any) -> None:
+    benchmark(lambda: list_tasks("alice", parse_list_options(b"status=pending&sort_by=priority&search=milk")))
+
+
+@pytest.mark.parametrize("rows", [25, 100])
+def test_list_request_through_the_core(benchmark: Any, rows: int) -> None:
+    answer = [(TASK_ROW,)] * rows
+    request = Request("GET", "/api/alice/tasks", b"", {"authorization": f"Bearer {TOKEN}"})
+    response, _ = benchmark(lambda: drive(API.handle(request), lambda q: answer))
+    assert response.status == 200
+
+
+def test_verify_hs256_token(benchmark: Any) -> None:
+    verifier = SharedSecretVerifier(SECRET)
+    assert benchmark(verifier.verify, TOKEN) == "alice"
+
+
+@pytest.fixture(scope="module", params=["flask", "quart"])
+def loaded_client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[Any, User]]:
+    client = make_client(request.param, settings)
+    user = User(new_user_id())
+    for n in range(25):
+        create_task(client, user, title=f"task {n}", priority=("low", "medium", "high")[n % 3])
+    yield client, user
+    client.close()
+
+
+@pytest.mark.parametrize("endpoint", ["tasks", "stats"])
+def test_in_process_request(benchmark: Any, loaded_client: tuple[Any, User], endpoint: str) -> None:
+    client, user = loaded_client
+    call = Call("GET", f"/api/{user.id}/{endpoint}", user.headers)
+    result = benchmark(client.send, call)
+    assert result.status == 200
