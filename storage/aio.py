@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from core.http import Response
 from core.plan import Plan, Query, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
+from storage.pool_options import pool_options
 from storage.stepping import advance
 
 
@@ -18,15 +19,7 @@ async def open_pool(
     conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
 ) -> AsyncConnectionPool:
     """A pool that opens in the background: start-up does not wait for the database."""
-    pool = AsyncConnectionPool(
-        conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
-        kwargs={"autocommit": True},
-        open=False,
-        name="todo-api",
-    )
+    pool = AsyncConnectionPool(conninfo, **pool_options(min_size, max_size, timeout))
     await pool.open(wait=False)
     return pool
 

@@ -13,20 +13,13 @@ from psycopg_pool import ConnectionPool
 from core.http import Response
 from core.plan import Plan, Query, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
+from storage.pool_options import pool_options
 from storage.stepping import advance
 
 
 def open_pool(conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0) -> ConnectionPool:
     """A pool that opens in the background: start-up does not wait for the database."""
-    pool = ConnectionPool(
-        conninfo,
-        min_size=min_size,
-        max_size=max_size,
-        timeout=timeout,
-        kwargs={"autocommit": True},
-        open=False,
-        name="todo-api",
-    )
+    pool = ConnectionPool(conninfo, **pool_options(min_size, max_size, timeout))
     pool.open(wait=False)
     return pool
 
