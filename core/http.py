@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -25,9 +25,6 @@ class Request:
     query_string: bytes = b""
     headers: Mapping[str, str] = attrs.field(factory=dict)
     body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
 
 
 @attrs.frozen(slots=True)
@@ -62,9 +59,9 @@ def raw_json_response(
     return Response(status, JSON_HEADERS + headers, body)
 
 
-def lower_headers(pairs: Mapping[str, str] | Any) -> dict[str, str]:
+def lower_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case header names, keeping the first value of a repeated header."""
     result: dict[str, str] = {}
-    for name, value in pairs.items() if isinstance(pairs, Mapping) else pairs:
+    for name, value in pairs:
         result.setdefault(name.lower(), value)
     return result

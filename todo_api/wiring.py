@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from core.api import Api
 from core.auth import SharedSecretVerifier
 from core.http import MAX_BODY_BYTES, Request, lower_headers
@@ -22,6 +24,6 @@ def build_api(settings: Settings) -> Api:
 
 
 def core_request(
-    method: str, path: str, query_string: bytes, headers: object, body: bytes = b""
+    method: str, path: str, query_string: bytes, headers: Iterable[tuple[str, str]], body: bytes = b""
 ) -> Request:
     return Request(method, path, query_string, lower_headers(headers), body)
