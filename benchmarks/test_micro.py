@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from core import Api, Request
-from core.auth import SharedSecretVerifier
+from core.auth import Authenticator
 from core.listing import parse_list_options
 from core.queries import list_tasks
+from core.token_cache import TokenCache
 from tests.api.clients import Call, create_task, make_client
 from tests.api.conftest import User
-from tests.core.drive import drive
+from tests.core.drive import drive, settle
 from tests.helpers import SECRET, make_token, new_user_id
 from todo_api.settings import Settings
 
@@ -28,7 +29,7 @@ TASK_ROW = json.dumps({
     "completed": False, "dueDate": None, "createdAt": "2026-11-25T14:07:19.123456Z",
     "updatedAt": "2026-11-25T14:07:19.123456Z", "userId": "user-123",
 })
-API = Api(SharedSecretVerifier(SECRET))
+API = Api(Authenticator(secret=SECRET))
 TOKEN = make_token("alice")
 
 
@@ -44,9 +45,11 @@ def test_list_request_through_the_core(benchmark: Any, rows: int) -> None:
     assert response.status == 200
 
 
-def test_verify_hs256_token(benchmark: Any) -> None:
-    verifier = SharedSecretVerifier(SECRET)
-    assert benchmark(verifier.verify, TOKEN) == "alice"
+@pytest.mark.parametrize("cache_size", [0, 10_000], ids=["uncached", "cached"])
+def test_verify_hs256_token(benchmark: Any, cache_size: int) -> None:
+    authenticator = Authenticator(secret=SECRET, cache=TokenCache(cache_size))
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    assert benchmark(lambda: settle(authenticator.authenticate(headers))) == "alice"
 
 
 @pytest.fixture(scope="module", params=["flask", "quart"])

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 
 from core import handlers
-from core.auth import TokenVerifier, authorize
+from core.auth import Authenticator
 from core.cors import CorsPolicy
 from core.errors import (
     DATABASE_UNAVAILABLE,
@@ -54,11 +54,11 @@ class Api:
 
     def __init__(
         self,
-        verifier: TokenVerifier,
+        authenticator: Authenticator,
         cors_origins: Iterable[str] = (),
         routes: tuple[Route, ...] = ROUTES,
     ) -> None:
-        self.verifier = verifier
+        self.authenticator = authenticator
         self.cors = CorsPolicy(frozenset(cors_origins))
         self.routes = routes
 
@@ -101,7 +101,7 @@ class Api:
             raise ApiError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
         user_id = ""
         if route.authenticated:
-            user_id = authorize(request.headers, self.verifier, params["user_id"])
+            user_id = yield from self.authenticator.authorize(request.headers, params["user_id"])
         result = handler(Context(request, params, user_id))
         if isinstance(result, Response):
             return result

@@ -1,25 +1,41 @@
 """Who is calling: the bearer token, checked, turned into a user id.
 
-The handlers only see the verified user id. Where keys come from is the verifier's
-business, so another key source (a JWKS) is one more `TokenVerifier`, not a change to
-the handlers.
+The token's algorithm decides the key family, never the other way round: HS256 is
+verified only with the shared secret, an asymmetric algorithm only with a key from the
+issuer's JWKS, chosen by the token's `kid`. So an HS256 token "signed" with a public
+key, or `alg: none`, has no key to be checked with and is refused.
+
+Authentication is a generator like the handlers: when the JWKS must be (re)fetched it
+yields `FetchKeys`, and the driver sends back what it got. Verified tokens are cached
+until they expire.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+import math
+import time
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
 
 import attrs
 import jwt
 
 from core.errors import ApiError, unauthorized
+from core.keys import ASYMMETRIC_ALGORITHMS, FetchedKeys, FetchKeys, KeyStore
+from core.token_cache import TokenCache, Verified
+
+Authentication = Generator[FetchKeys, FetchedKeys, str]
 
 
-class TokenVerifier(Protocol):
-    def verify(self, token: str) -> str:
-        """The token's subject (the user id), or an `ApiError(401)`."""
-        ...
+@attrs.frozen(slots=True)
+class ClaimRules:
+    """The `iss` and `aud` a token must carry (None: not checked)."""
+
+    issuer: str | None = None
+    audience: str | None = None
+
+    def required(self) -> list[str]:
+        return ["exp", "sub"] + ["iss"] * bool(self.issuer) + ["aud"] * bool(self.audience)
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
@@ -33,41 +49,109 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token
 
 
-@attrs.frozen(slots=True)
-class SharedSecretVerifier:
-    """HS256 tokens signed with BETTER_AUTH_SECRET; every other algorithm is refused."""
+def decode_claims(
+    token: str, key: Any, algorithm: str, rules: ClaimRules, leeway: float
+) -> dict[str, Any]:
+    """The verified claims, or a 401 that says which check failed."""
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            issuer=rules.issuer,
+            audience=rules.audience,
+            leeway=leeway,
+            options={"require": rules.required(), "verify_aud": rules.audience is not None},
+        )
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("Token expired") from None
+    except jwt.ImmatureSignatureError:
+        raise unauthorized("Token is not valid yet") from None
+    except jwt.MissingRequiredClaimError as error:
+        raise unauthorized(f"Token is missing the '{error.claim}' claim") from None
+    except jwt.InvalidIssuerError:
+        raise unauthorized("Token issuer is not accepted") from None
+    except jwt.InvalidAudienceError:
+        raise unauthorized("Token audience is not accepted") from None
+    except jwt.InvalidAlgorithmError:
+        raise unauthorized("Token algorithm not allowed") from None
+    except jwt.InvalidSignatureError:
+        raise unauthorized("Token signature is invalid") from None
+    except (jwt.InvalidTokenError, jwt.PyJWKError):
+        raise unauthorized("Token is invalid") from None
 
-    secret: str = attrs.field(repr=False)
-    leeway_seconds: float = 5.0
 
-    def verify(self, token: str) -> str:
+class Authenticator:
+    """Verifies bearer tokens against a shared secret, a JWKS, or both."""
+
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        keys: KeyStore | None = None,
+        secret_rules: ClaimRules = ClaimRules(),
+        jwks_rules: ClaimRules = ClaimRules(),
+        leeway_seconds: float = 5.0,
+        cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.secret = secret
+        self.keys = keys
+        self.secret_rules = secret_rules
+        self.jwks_rules = jwks_rules
+        self.leeway = leeway_seconds
+        self.cache = cache if cache is not None else TokenCache()
+        self.clock = clock
+
+    def authenticate(self, headers: Mapping[str, str]) -> Authentication:
+        """The verified user id (the token's `sub`), or an ApiError: 401, or 503 with no keys."""
+        token = bearer_token(headers)
+        now = self.clock()
+        cached = self.cache.get(token, now)
+        if cached is not None:
+            return cached
         try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=["HS256"],
-                options={"require": ["exp", "sub"]},
-                leeway=self.leeway_seconds,
-            )
-        except jwt.ExpiredSignatureError:
-            raise unauthorized("Token expired") from None
-        except jwt.MissingRequiredClaimError as error:
-            raise unauthorized(f"Token is missing the '{error.claim}' claim") from None
-        except jwt.InvalidAlgorithmError:
-            raise unauthorized("Token algorithm not allowed") from None
-        except jwt.InvalidSignatureError:
-            raise unauthorized("Token signature is invalid") from None
+            header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
             raise unauthorized("Token is invalid") from None
+        algorithm = header.get("alg")
+        kid = header.get("kid")
+        if algorithm == "HS256" and self.secret is not None:
+            claims = decode_claims(token, self.secret, algorithm, self.secret_rules, self.leeway)
+            kid = None
+        elif algorithm in ASYMMETRIC_ALGORITHMS and self.keys is not None:
+            if not isinstance(kid, str):
+                raise unauthorized("Token has no key id (kid)")
+            key = yield from self._jwks_key(kid, algorithm, now)
+            claims = decode_claims(token, key, algorithm, self.jwks_rules, self.leeway)
+        else:
+            raise unauthorized("Token algorithm not allowed")
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise unauthorized("Token subject must be a non-empty string")
+        self.cache.put(token, Verified(subject, float(claims["exp"]), kid))
         return subject
 
+    def _jwks_key(self, kid: str, algorithm: str, now: float) -> Generator[FetchKeys, FetchedKeys, Any]:
+        keys = self.keys
+        assert keys is not None
+        if keys.wants_fetch(kid, now):
+            fetched = yield keys.start_fetch(now)
+            self.cache.forget_keys(keys.finish_fetch(fetched, self.clock()))
+        try:
+            key = keys.key(kid, algorithm)
+        except jwt.PyJWKError:
+            raise unauthorized("Token algorithm does not match its key") from None
+        if key is None:
+            if keys.last_fetch_failed:
+                retry = str(max(1, math.ceil(keys.cooldown)))
+                raise ApiError(503, "Signing keys unavailable, try again shortly", (("Retry-After", retry),))
+            raise unauthorized("Token signed with an unknown key")
+        return key
 
-def authorize(headers: Mapping[str, str], verifier: TokenVerifier, path_user_id: str) -> str:
-    """The verified user id; 401 without a valid token, 403 for someone else's path."""
-    user_id = verifier.verify(bearer_token(headers))
-    if user_id != path_user_id:
-        raise ApiError(403, "Access denied to this user's resources")
-    return user_id
+    def authorize(self, headers: Mapping[str, str], path_user_id: str) -> Authentication:
+        """The verified user id; 401 without a valid token, 403 for someone else's path."""
+        user_id = yield from self.authenticate(headers)
+        if user_id != path_user_id:
+            raise ApiError(403, "Access denied to this user's resources")
+        return user_id

@@ -1,9 +1,10 @@
 """How the core asks for data without doing I/O.
 
 A plan is a generator: it yields each `Query` it needs and is sent back the rows
-(a list of tuples); its return value is the `Response`. When the database fails, the
-driver throws a `StorageFailure` into the plan instead of sending rows, so that the
-core, not the driver, decides what the client sees.
+(a list of tuples); its return value is the `Response`. Before any query, it may also
+yield `FetchKeys` (authentication needs the issuer's JWKS) and be sent `FetchedKeys`.
+When the database fails, the driver throws a `StorageFailure` into the plan instead of
+sending rows, so that the core, not the driver, decides what the client sees.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import attrs
 
 from core.http import Response
+from core.keys import FetchKeys
 
 Rows = list[tuple[Any, ...]]
 
@@ -39,4 +41,7 @@ class StorageFailure(Exception):
     message: str = ""
 
 
-Plan = Generator[Query, Rows, Response]
+Effect = Query | FetchKeys
+"""What a plan may ask its driver for: rows from the database, or the issuer's JWKS."""
+
+Plan = Generator[Effect, Any, Response]

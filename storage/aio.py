@@ -5,14 +5,19 @@ The twin of `storage.sync`: the same steps, with `await` where I/O happens.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from core.http import Response
+from core.keys import FetchedKeys, FetchKeys
 from core.plan import Plan, Query, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
 from storage.pool_options import pool_options
 from storage.stepping import advance
+
+KeyFetcher = Callable[[FetchKeys], Awaitable[FetchedKeys]]
 
 
 async def open_pool(
@@ -32,8 +37,11 @@ async def execute(conn: psycopg.AsyncConnection, query: Query) -> Rows | Storage
         return storage_failure(error)
 
 
-async def run(plan: Plan, pool: AsyncConnectionPool) -> Response:
+async def run(plan: Plan, pool: AsyncConnectionPool, fetch_keys: KeyFetcher) -> Response:
+    """Keys are fetched before a connection is taken: no connection waits on HTTP."""
     step = advance(plan, None)
+    while isinstance(step, FetchKeys):
+        step = advance(plan, await fetch_keys(step))
     if isinstance(step, Response):
         return step
     try:
@@ -43,5 +51,5 @@ async def run(plan: Plan, pool: AsyncConnectionPool) -> Response:
     except UNREACHABLE as error:
         if isinstance(step, Query):
             step = advance(plan, storage_failure(error))
-    assert isinstance(step, Response)
+    assert isinstance(step, Response), "a plan asks for keys before any query"
     return step

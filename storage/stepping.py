@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from core.http import Response
-from core.plan import Plan, Query, Rows, StorageFailure
+from core.keys import FetchedKeys
+from core.plan import Effect, Plan, Rows, StorageFailure
 
 
-def advance(plan: Plan, reply: Rows | StorageFailure | None) -> Query | Response:
-    """Send the rows (or throw the failure) into the plan; its next query or its response."""
+def advance(plan: Plan, reply: Rows | FetchedKeys | StorageFailure | None) -> Effect | Response:
+    """Send the reply (or throw the failure) into the plan; its next request or its response."""
     try:
         if isinstance(reply, StorageFailure):
             return plan.throw(reply)
-        return plan.send(reply)  # type: ignore[arg-type]  # None starts the generator
+        return plan.send(reply)  # None starts the generator
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]

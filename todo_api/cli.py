@@ -56,9 +56,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         env = {
             **os.environ,
             "DATABASE_URL": settings.require_database_url(),
-            "BETTER_AUTH_SECRET": settings.require_secret(),
             "MIGRATE_ON_START": "false",  # done above, once
         }
+        if settings.better_auth_secret:
+            env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
         command = server_command(args.frontend, host, port, args.workers, args.reload)
         server = subprocess.Popen(command, env=env)
 

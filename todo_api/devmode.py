@@ -37,7 +37,7 @@ def resolve(settings: Settings) -> tuple[Settings, EmbeddedDatabase | None, bool
     caller stops it), and whether the secret is a generated development one.
     """
     if settings.database_url:
-        settings.require_secret()
+        settings.require_token_source()
         return settings, None, False
     database = start_embedded(settings.data_dir)
     generated = settings.better_auth_secret is None

@@ -48,6 +48,24 @@ def parse_origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def parse_float(name: str, text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
+    return value
+
+
+def parse_url(name: str, text: str | None) -> str | None:
+    if text is None:
+        return None
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, not {text!r}")
+    return text.rstrip("/")
+
+
 def check_secret(secret: str) -> str:
     if len(secret.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(
@@ -69,12 +87,23 @@ class Settings:
     pool_max_size: int = 10
     pool_timeout: float = 5.0
     migrate_on_start: bool = True
+    better_auth_url: str | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: float = 5.0
+    jwks_cache_seconds: float = 300.0
+    jwks_refetch_cooldown_seconds: float = 10.0
+    token_cache_size: int = 10_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         def get(name: str) -> str | None:
             value = env.get(name, "").strip()
             return value or None
+
+        def seconds(name: str, default: float, low: float, high: float) -> float:
+            return parse_float(name, get(name) or str(default), low, high)
 
         secret = get("BETTER_AUTH_SECRET")
         return cls(
@@ -87,6 +116,14 @@ class Settings:
             data_dir=Path(get("TODO_API_DATA_DIR") or ".todo-api"),
             pool_max_size=parse_int("DB_POOL_MAX_SIZE", get("DB_POOL_MAX_SIZE") or "10", 1, 1000),
             migrate_on_start=parse_bool("MIGRATE_ON_START", env.get("MIGRATE_ON_START", "true")),
+            better_auth_url=parse_url("BETTER_AUTH_URL", get("BETTER_AUTH_URL")),
+            jwks_url=parse_url("JWKS_URL", get("JWKS_URL")),
+            jwt_issuer=get("JWT_ISSUER"),
+            jwt_audience=get("JWT_AUDIENCE"),
+            jwt_leeway_seconds=seconds("JWT_LEEWAY_SECONDS", 5, 0, 300),
+            jwks_cache_seconds=seconds("JWKS_CACHE_SECONDS", 300, 1, 86400),
+            jwks_refetch_cooldown_seconds=seconds("JWKS_REFETCH_COOLDOWN_SECONDS", 10, 0, 3600),
+            token_cache_size=parse_int("TOKEN_CACHE_SIZE", get("TOKEN_CACHE_SIZE") or "10000", 0, 10_000_000),
         )
 
     def require_database_url(self) -> str:
@@ -96,6 +133,38 @@ class Settings:
                 "(or run `todo-api serve`, which starts an embedded database)"
             )
         return self.database_url
+
+    @property
+    def jwks_enabled(self) -> bool:
+        return bool(self.better_auth_url or self.jwks_url)
+
+    def jwks_address(self) -> str:
+        return self.jwks_url or f"{self.better_auth_url}/api/auth/jwks"
+
+    def jwks_issuer(self) -> str:
+        """Better Auth sets `iss` to its base URL; JWT_ISSUER says otherwise."""
+        issuer = self.jwt_issuer or self.better_auth_url
+        if not issuer:
+            raise ConfigError("JWT_ISSUER is not set: with JWKS_URL alone, set the issuer tokens must carry")
+        return issuer
+
+    def jwks_audience(self) -> str:
+        audience = self.jwt_audience or self.better_auth_url
+        if not audience:
+            raise ConfigError(
+                "JWT_AUDIENCE is not set: with JWKS_URL alone, set the audience tokens must carry"
+            )
+        return audience
+
+    def require_token_source(self) -> None:
+        if not self.better_auth_secret and not self.jwks_enabled:
+            raise ConfigError(
+                "neither BETTER_AUTH_URL nor BETTER_AUTH_SECRET is set: set BETTER_AUTH_URL to your "
+                "Better Auth server (its JWKS verifies tokens) or BETTER_AUTH_SECRET to its HS256 secret"
+            )
+        if self.jwks_enabled:
+            self.jwks_issuer()
+            self.jwks_audience()
 
     def require_secret(self) -> str:
         if not self.better_auth_secret:

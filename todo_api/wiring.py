@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.api import Api
-from core.auth import SharedSecretVerifier
+from core.auth import Authenticator, ClaimRules
 from core.http import MAX_BODY_BYTES, Request, lower_headers
+from core.keys import KeyStore
+from core.token_cache import TokenCache
 from todo_api.settings import Settings
 
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -19,8 +21,29 @@ OVERSIZED_BODY = bytes(BODY_READ_LIMIT)
 """What a frontend hands the core when its framework already refused the body as too large."""
 
 
+def build_authenticator(settings: Settings) -> Authenticator:
+    settings.require_token_source()
+    keys = None
+    if settings.jwks_enabled:
+        keys = KeyStore(
+            settings.jwks_address(),
+            max_age=settings.jwks_cache_seconds,
+            cooldown=settings.jwks_refetch_cooldown_seconds,
+        )
+    return Authenticator(
+        secret=settings.better_auth_secret,
+        keys=keys,
+        secret_rules=ClaimRules(settings.jwt_issuer, settings.jwt_audience),
+        jwks_rules=(
+            ClaimRules(settings.jwks_issuer(), settings.jwks_audience()) if keys else ClaimRules()
+        ),
+        leeway_seconds=settings.jwt_leeway_seconds,
+        cache=TokenCache(settings.token_cache_size),
+    )
+
+
 def build_api(settings: Settings) -> Api:
-    return Api(SharedSecretVerifier(settings.require_secret()), settings.cors_origins)
+    return Api(build_authenticator(settings), settings.cors_origins)
 
 
 def core_request(

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from core.http import Response
 from storage import sync
 from storage.migrate import migrate
+from todo_api.keyfetch import fetch_keys
 from todo_api.settings import Settings, load_settings
 from todo_api.wiring import BODY_READ_LIMIT, HTTP_METHODS, build_api, core_request
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
         plan = api.handle(
             core_request(request.method, request.path, request.query_string, request.headers.items(), body)
         )
-        return to_flask(sync.run(plan, pool))
+        return to_flask(sync.run(plan, pool, fetch_keys))
 
     def framework_error(error: HTTPException) -> ApiResponse:
         if isinstance(error, MethodNotAllowed):  # a method outside HTTP_METHODS: the core says 404 or 405

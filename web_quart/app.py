@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from core.http import Response
 from storage import aio
 from storage.migrate import migrate
+from todo_api.keyfetch import fetch_keys_async
 from todo_api.settings import Settings, load_settings
 from todo_api.wiring import (
     BODY_READ_LIMIT,
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
         plan = api.handle(
             core_request(request.method, request.path, request.query_string, request.headers.items(), body)
         )
-        return to_quart(await aio.run(plan, state["pool"]))  # type: ignore[arg-type]
+        return to_quart(await aio.run(plan, state["pool"], fetch_keys_async))  # type: ignore[arg-type]
 
     async def framework_error(error: HTTPException) -> ApiResponse:
         if isinstance(error, MethodNotAllowed):  # a method outside HTTP_METHODS: the core says 404 or 405

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
 from core.http import Response
 from core.plan import Plan, Query, Rows, StorageFailure
 from storage.stepping import advance
 
+T = TypeVar("T")
 Answer = Callable[[Query], "Rows | StorageFailure"]
 
 
@@ -19,3 +21,14 @@ def drive(plan: Plan, answer: Answer | None = None) -> tuple[Response, list[Quer
         asked.append(step)
         step = advance(plan, answer(step) if answer else [])
     return step, asked
+
+
+def settle(generator: Generator[Any, Any, T], answer: Callable[[Any], Any] | None = None) -> T:
+    """Run any core generator to its return value, answering what it yields with `answer`."""
+    try:
+        request = next(generator)
+        while True:
+            assert answer is not None, f"unexpected request {request!r}"
+            request = generator.send(answer(request))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]

@@ -5,12 +5,12 @@ import json
 import pytest
 
 from core import Api, Request
-from core.auth import SharedSecretVerifier
+from core.auth import Authenticator
 from core.plan import StorageFailure
 from tests.core.drive import drive
 from tests.helpers import SECRET, make_token
 
-API = Api(SharedSecretVerifier(SECRET), ["http://localhost:3000"])
+API = Api(Authenticator(secret=SECRET), ["http://localhost:3000"])
 TASK_ID = "6f1c1f55-0000-4000-8000-000000000001"
 
 

@@ -1,15 +1,23 @@
-"""Bearer parsing and HS256 verification on their own: the message says what went wrong."""
+"""Bearer parsing and token verification on their own: the message says what went wrong."""
 
 import time
 
 import jwt
 import pytest
 
-from core.auth import SharedSecretVerifier, authorize, bearer_token
+from core.auth import Authenticator, bearer_token
 from core.errors import ApiError
+from core.token_cache import TokenCache
+from tests.core.drive import settle
 from tests.helpers import SECRET, make_token
 
-VERIFIER = SharedSecretVerifier(SECRET, leeway_seconds=5)
+
+def authenticator(**kwargs) -> Authenticator:
+    return Authenticator(secret=SECRET, cache=TokenCache(0), **kwargs)
+
+
+def verify(auth: Authenticator, token: str) -> str:
+    return settle(auth.authenticate({"authorization": f"Bearer {token}"}))
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer  ", "Token abc", "Bearer a b"])
@@ -25,31 +33,68 @@ def test_malformed_headers_are_401(header):
     (make_token("u", exp=int(time.time()) - 60), "Token expired"),
     (make_token("u", exp=None), "Token is missing the 'exp' claim"),
     (make_token(None), "Token is missing the 'sub' claim"),
+    (make_token("u", nbf=int(time.time()) + 600), "Token is not valid yet"),
     (make_token("u", algorithm="HS384"), "Token algorithm not allowed"),
     (make_token("u", secret="z" * 64), "Token signature is invalid"),
     ("a.b.c", "Token is invalid"),
 ])
 def test_each_rejection_says_why(token, message):
     with pytest.raises(ApiError) as caught:
-        VERIFIER.verify(token)
+        verify(authenticator(), token)
     assert (caught.value.status, caught.value.detail) == (401, message)
 
 
 def test_leeway_tolerates_small_clock_skew_only():
-    assert VERIFIER.verify(make_token("u", exp=int(time.time()) - 2)) == "u"
+    auth = authenticator(leeway_seconds=5)
+    assert verify(auth, make_token("u", exp=int(time.time()) - 2)) == "u"
     with pytest.raises(ApiError):
-        VERIFIER.verify(make_token("u", exp=int(time.time()) - 30))
+        verify(auth, make_token("u", exp=int(time.time()) - 30))
 
 
 def test_unsigned_token_is_refused():
     unsigned = jwt.encode({"sub": "u", "exp": int(time.time()) + 60}, None, algorithm="none")
     with pytest.raises(ApiError):
-        VERIFIER.verify(unsigned)
+        verify(authenticator(), unsigned)
+
+
+def test_hs256_is_refused_without_a_shared_secret():
+    with pytest.raises(ApiError) as caught:
+        verify(Authenticator(), make_token("u"))
+    assert caught.value.detail == "Token algorithm not allowed"
 
 
 def test_authorize_is_403_for_another_users_path():
     headers = {"authorization": f"Bearer {make_token('ann')}"}
-    assert authorize(headers, VERIFIER, "ann") == "ann"
+    auth = authenticator()
+    assert settle(auth.authorize(headers, "ann")) == "ann"
     with pytest.raises(ApiError) as caught:
-        authorize(headers, VERIFIER, "bob")
+        settle(auth.authorize(headers, "bob"))
     assert caught.value.status == 403
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_verified_tokens_are_cached_until_exp_and_no_longer():
+    clock = Clock()
+    auth = Authenticator(secret=SECRET, cache=TokenCache(10), clock=clock)
+    token = make_token("u", exp=int(clock.now) + 60)
+    assert verify(auth, token) == "u"
+    assert len(auth.cache) == 1
+    auth.secret = "rotated-" + "q" * 40  # a cache hit does not check the signature again
+    assert verify(auth, token) == "u"
+    clock.now += 61  # past exp: the cache no longer answers, verification runs and fails
+    with pytest.raises(ApiError):
+        verify(auth, token)
+
+
+def test_token_cache_is_bounded():
+    auth = Authenticator(secret=SECRET, cache=TokenCache(3))
+    for n in range(10):
+        verify(auth, make_token(f"user{n}"))
+    assert len(auth.cache) == 3

@@ -148,13 +148,14 @@ def test_embedded_mode_keeps_data_and_dev_token_across_restarts(frontend, tmp_pa
 
 
 def test_configuration_error_is_one_clear_line(tmp_path, database_url):
-    env = {k: v for k, v in os.environ.items() if k != "BETTER_AUTH_SECRET"}
+    env = {k: v for k, v in os.environ.items() if k not in {"BETTER_AUTH_SECRET", "BETTER_AUTH_URL"}}
     result = subprocess.run([TODO_API, "serve"], cwd=tmp_path, env={**env, "DATABASE_URL": database_url},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "todo-api: configuration error: BETTER_AUTH_SECRET is not set: "
-        "set it to the secret your Better Auth frontend uses"
+        "todo-api: configuration error: neither BETTER_AUTH_URL nor BETTER_AUTH_SECRET is set: "
+        "set BETTER_AUTH_URL to your Better Auth server (its JWKS verifies tokens) "
+        "or BETTER_AUTH_SECRET to its HS256 secret"
     ]
 
 

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from core.http import Response, json_response
+from core.keys import FetchedKeys, FetchKeys
 from core.plan import Query
 from storage import aio, sync
 
@@ -24,10 +25,24 @@ def no_query_plan():
     yield  # a generator that never asks anything
 
 
+def fetch_keys(request: FetchKeys) -> FetchedKeys:
+    return FetchedKeys(f"keys from {request.url}".encode())
+
+
+async def fetch_keys_async(request: FetchKeys) -> FetchedKeys:
+    return fetch_keys(request)
+
+
+def keys_then_query_plan():
+    fetched = yield FetchKeys("http://issuer.test/jwks")
+    rows = yield Query("SELECT %s::text", (fetched.body.decode(),))
+    return json_response(200, rows[0][0])
+
+
 def run_sync(url, plan):
     pool = sync.open_pool(url, timeout=2)
     try:
-        return sync.run(plan, pool)
+        return sync.run(plan, pool, fetch_keys)
     finally:
         pool.close()
 
@@ -36,7 +51,7 @@ def run_async(url, plan):
     async def go():
         pool = await aio.open_pool(url, timeout=2)
         try:
-            return await aio.run(plan, pool)
+            return await aio.run(plan, pool, fetch_keys_async)
         finally:
             await pool.close()
 
@@ -81,3 +96,8 @@ def test_each_statement_commits_on_its_own(run, database_url):
     run(database_url, echo_plan("INSERT INTO driver_probe VALUES (1) RETURNING n"))
     response = run(database_url, echo_plan("SELECT count(*) FROM driver_probe"))
     assert body(response)[0][0] >= 1
+
+
+def test_keys_are_fetched_through_the_given_fetcher_before_queries(run, database_url):
+    response = run(database_url, keys_then_query_plan())
+    assert body(response) == "keys from http://issuer.test/jwks"
