@@ -108,8 +108,12 @@ class Authenticator:
         token = bearer_token(headers)
         now = self.clock()
         cached = self.cache.get(token, now)
+        if cached is not None and cached.kid is not None and self.keys is not None:
+            if self.keys.wants_fetch(cached.kid, now):  # stale keys: refresh, its key may be gone
+                yield from self._refresh(now)
+                cached = self.cache.get(token, now)
         if cached is not None:
-            return cached
+            return cached.user_id
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -136,8 +140,7 @@ class Authenticator:
         keys = self.keys
         assert keys is not None
         if keys.wants_fetch(kid, now):
-            fetched = yield keys.start_fetch(now)
-            self.cache.forget_keys(keys.finish_fetch(fetched, self.clock()))
+            yield from self._refresh(now)
         try:
             key = keys.key(kid, algorithm)
         except jwt.PyJWKError:
@@ -148,6 +151,11 @@ class Authenticator:
                 raise ApiError(503, "Signing keys unavailable, try again shortly", (("Retry-After", retry),))
             raise unauthorized("Token signed with an unknown key")
         return key
+
+    def _refresh(self, now: float) -> Generator[FetchKeys, FetchedKeys, None]:
+        assert self.keys is not None
+        fetched = yield self.keys.start_fetch(now)
+        self.cache.forget_keys(self.keys.finish_fetch(fetched, self.clock()))
 
     def authorize(self, headers: Mapping[str, str], path_user_id: str) -> Authentication:
         """The verified user id; 401 without a valid token, 403 for someone else's path."""

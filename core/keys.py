@@ -105,6 +105,10 @@ class KeyStore:
             raise jwt.PyJWKError(f"key {kid} is for {jwk['alg']}, not {algorithm}")
         cached = self._verifying_keys.get((kid, algorithm))
         if cached is None:
-            cached = jwt.PyJWK(jwk, algorithm)
+            try:
+                cached = jwt.PyJWK(jwk, algorithm)
+            except (jwt.InvalidKeyError, jwt.PyJWKError, ValueError, KeyError, TypeError) as error:
+                # the key's type does not fit the algorithm, or the JWK itself is malformed
+                raise jwt.PyJWKError(f"key {kid} cannot verify {algorithm}: {error}") from None
             self._verifying_keys[(kid, algorithm)] = cached
         return cached

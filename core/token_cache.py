@@ -19,14 +19,12 @@ class TokenCache:
         self.max_entries = max_entries
         self._entries: dict[str, Verified] = {}
 
-    def get(self, token: str, now: float) -> str | None:
+    def get(self, token: str, now: float) -> Verified | None:
         entry = self._entries.get(token)
-        if entry is None:
-            return None
-        if now >= entry.expires_at:
+        if entry is not None and now >= entry.expires_at:
             self._entries.pop(token, None)
             return None
-        return entry.user_id
+        return entry
 
     def put(self, token: str, entry: Verified) -> None:
         if self.max_entries <= 0:
