@@ -7,13 +7,16 @@ once as a smoke test (benchmarking is disabled by default in pyproject).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import jwt
 import pytest
 
 from core import Api, Request
-from core.auth import Authenticator
+from core.auth import Authenticator, ClaimRules
+from core.keys import FetchedKeys, KeyStore
 from core.listing import parse_list_options
 from core.queries import list_tasks
 from core.token_cache import TokenCache
@@ -49,6 +52,23 @@ def test_list_request_through_the_core(benchmark: Any, rows: int) -> None:
 def test_verify_hs256_token(benchmark: Any, cache_size: int) -> None:
     authenticator = Authenticator(secret=SECRET, cache=TokenCache(cache_size))
     headers = {"authorization": f"Bearer {TOKEN}"}
+    assert benchmark(lambda: settle(authenticator.authenticate(headers))) == "alice"
+
+
+@pytest.mark.parametrize("cache_size", [0, 10_000], ids=["uncached", "cached"])
+def test_verify_eddsa_token_from_jwks(benchmark: Any, cache_size: int) -> None:
+    """Better Auth's default: Ed25519 through a JWKS (already fetched, as in steady state)."""
+    from tests.api.issuer import SigningKey
+
+    key = SigningKey("kid-1", "ed25519")
+    store = KeyStore("http://issuer.test/jwks")
+    store.finish_fetch(FetchedKeys(json.dumps({"keys": [key.jwk]}).encode()), time.time())
+    authenticator = Authenticator(keys=store, jwks_rules=ClaimRules("http://issuer.test", "http://issuer.test"),
+                                  cache=TokenCache(cache_size))
+    claims = {"sub": "alice", "iss": "http://issuer.test", "aud": "http://issuer.test",
+              "exp": int(time.time()) + 900}
+    token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": "kid-1"})
+    headers = {"authorization": f"Bearer {token}"}
     assert benchmark(lambda: settle(authenticator.authenticate(headers))) == "alice"
 
 
