@@ -59,3 +59,42 @@ not a line
         "API_PORT": "8001",
         "EMPTY": "",
     }
+
+
+def test_better_auth_url_turns_on_jwks_with_issuer_and_audience():
+    settings = Settings.from_env({"BETTER_AUTH_URL": "https://app.example.com/"})
+    assert settings.jwks_enabled
+    assert settings.jwks_address() == "https://app.example.com/api/auth/jwks"
+    assert (settings.jwks_issuer(), settings.jwks_audience()) == ("https://app.example.com",) * 2
+    settings.require_token_source()  # a secret is not needed as well
+
+
+def test_jwks_overrides():
+    settings = Settings.from_env({
+        "BETTER_AUTH_URL": "https://app.example.com", "JWKS_URL": "https://keys.example.com/jwks",
+        "JWT_ISSUER": "https://issuer.example.com", "JWT_AUDIENCE": "todo-api",
+        "JWT_LEEWAY_SECONDS": "2.5", "JWKS_REFETCH_COOLDOWN_SECONDS": "30",
+    })
+    assert settings.jwks_address() == "https://keys.example.com/jwks"
+    assert (settings.jwks_issuer(), settings.jwks_audience()) == ("https://issuer.example.com", "todo-api")
+    assert (settings.jwt_leeway_seconds, settings.jwks_refetch_cooldown_seconds) == (2.5, 30)
+
+
+def test_jwks_url_alone_needs_an_issuer_and_audience():
+    with pytest.raises(ConfigError, match="JWT_ISSUER"):
+        Settings.from_env({"JWKS_URL": "https://keys.example.com/jwks"}).require_token_source()
+
+
+@pytest.mark.parametrize("env, name", [
+    ({"BETTER_AUTH_URL": "app.example.com"}, "BETTER_AUTH_URL"),
+    ({"JWT_LEEWAY_SECONDS": "lots"}, "JWT_LEEWAY_SECONDS"),
+    ({"JWT_LEEWAY_SECONDS": "3600"}, "JWT_LEEWAY_SECONDS"),
+])
+def test_jwks_mistakes_name_the_variable(env, name):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+
+
+def test_neither_token_source_is_a_clear_error():
+    with pytest.raises(ConfigError, match="neither BETTER_AUTH_URL nor BETTER_AUTH_SECRET"):
+        Settings.from_env({}).require_token_source()
