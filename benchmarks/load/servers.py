@@ -1,0 +1,147 @@
+"""What is benchmarked: each app (ours or a baseline) under each production server."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import attrs
+
+SERVERS = {"flask": ("gunicorn", "granian"), "quart": ("hypercorn", "uvicorn", "granian")}
+KINDS = ("api", "minimal", "raw")
+APPS = {
+    ("flask", "api"): "web_flask.wsgi:app",
+    ("flask", "minimal"): "benchmarks.load.baselines.flask_minimal:app",
+    ("flask", "raw"): "benchmarks.load.baselines.raw_wsgi:app",
+    ("quart", "api"): "web_quart.asgi:app",
+    ("quart", "minimal"): "benchmarks.load.baselines.quart_minimal:app",
+    ("quart", "raw"): "benchmarks.load.baselines.raw_asgi:app",
+}
+
+
+@attrs.frozen
+class Target:
+    framework: str  # "flask" (WSGI side) or "quart" (ASGI side)
+    server: str
+    kind: str  # "api" (this project), "minimal" (framework baseline), "raw" (no framework)
+
+    @property
+    def name(self) -> str:
+        return f"{self.framework}/{self.server}/{self.kind}"
+
+    @property
+    def label(self) -> str:
+        what = {
+            "api": f"todo-api {self.framework}",
+            "minimal": f"minimal {self.framework}",
+            "raw": "raw WSGI" if self.framework == "flask" else "raw ASGI",
+        }[self.kind]
+        return f"{what} · {self.server}"
+
+    def command(self, port: int, workers: int) -> list[str]:
+        app, python = APPS[(self.framework, self.kind)], sys.executable
+        if self.server == "gunicorn":
+            return [
+                python,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                app,
+            ]
+        if self.server == "granian":
+            interface = "wsgi" if self.framework == "flask" else "asgi"
+            return [
+                python,
+                "-m",
+                "granian",
+                "--interface",
+                interface,
+                "--workers",
+                str(workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                app,
+            ]
+        if self.server == "hypercorn":
+            return [
+                python,
+                "-m",
+                "hypercorn",
+                "-w",
+                str(workers),
+                "-k",
+                "uvloop",
+                "-b",
+                f"127.0.0.1:{port}",
+                app,
+            ]
+        if self.server == "uvicorn":
+            return [
+                python,
+                "-m",
+                "uvicorn",
+                "--workers",
+                str(workers),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                app,
+            ]
+        raise ValueError(self.server)
+
+
+def all_targets(frameworks: tuple[str, ...] = ("flask", "quart")) -> list[Target]:
+    return [Target(f, s, k) for f in frameworks for s in SERVERS[f] for k in KINDS]
+
+
+class Running:
+    """A started server; stopping it ends the whole process group (workers included)."""
+
+    def __init__(self, target: Target, port: int, workers: int, env: dict[str, str], log_path: str) -> None:
+        self.target, self.port = target, port
+        self.log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            target.command(port, workers),
+            env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.target.name} exited early; see {self.log.name}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/health")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.target.name} not ready after {timeout}s; see {self.log.name}")
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
