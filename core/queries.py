@@ -121,30 +121,31 @@ def toggle_task(user_id: str, task_id: UUID) -> Query:
     )
 
 
-def count_where(condition: str) -> str:
-    return f"count(*) FILTER (WHERE {condition})"
+def total_where(condition: str) -> str:
+    return f"coalesce(sum(n) FILTER (WHERE {condition}), 0)"
 
 
 def breakdown(column: str, values: tuple[str, ...]) -> str:
-    pairs = ", ".join(f"'{v}', {count_where(f'{column} = {v!r}')}" for v in values)
+    pairs = ", ".join(f"'{v}', {total_where(f'{column} = {v!r}')}" for v in values)
     return f"json_build_object({pairs})"
 
 
-PENDING = count_where("status = 'pending'")
-COMPLETED = count_where("status = 'completed'")
-OVERDUE = count_where('status = \'pending\' AND "dueDate" < now()')
+PENDING = total_where("status = 'pending'")
+COMPLETED = total_where("status = 'completed'")
+OVERDUE = """(SELECT count(*) FROM tasks WHERE "userId" = %s AND status = 'pending' AND "dueDate" < now())"""
 STATS_SQL = (
     "SELECT json_build_object("
-    "'total', count(*), "
+    "'total', coalesce(sum(n), 0), "
     f"'pending', {PENDING}, "
     f"'completed', {COMPLETED}, "
     f"'overdue', {OVERDUE}, "
     f"'byPriority', {breakdown('priority', PRIORITIES)}, "
     f"'byCategory', {breakdown('category', CATEGORIES)}"
-    ')::text FROM tasks WHERE "userId" = %s'
+    ')::text FROM task_counts WHERE "userId" = %s'
 )
 
 
 def task_stats(user_id: str) -> Query:
-    """Counted in one statement by PostgreSQL, over the user's index entries only."""
-    return Query(STATS_SQL, (user_id,))
+    """One statement over the user's counters (kept by triggers, see migration 0002) and
+    an index-only count of their overdue tasks: no task row is read."""
+    return Query(STATS_SQL, (user_id, user_id))

@@ -42,15 +42,15 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
-def migrate(conninfo: str) -> list[str]:
-    """Apply pending migrations; return the names of those applied by this call."""
+def migrate(conninfo: str, up_to: int | None = None) -> list[str]:
+    """Apply pending migrations (up to version `up_to`); return the names applied by this call."""
     applied_now: list[str] = []
     with psycopg.connect(conninfo) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         conn.execute(CREATE_HISTORY)
         done = {row[0] for row in conn.execute("SELECT version FROM todo_api_migrations")}
         for migration in load_migrations():
-            if migration.version in done:
+            if migration.version in done or (up_to is not None and migration.version > up_to):
                 continue
             conn.execute(migration.sql.encode())
             conn.execute(
