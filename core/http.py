@@ -36,7 +36,7 @@ class Response:
     body: bytes = b""
 
     def with_headers(self, extra: tuple[tuple[str, str], ...]) -> Response:
-        return attrs.evolve(self, headers=self.headers + extra)
+        return Response(self.status, self.headers + extra, self.body)
 
 
 JSON_HEADERS = (("Content-Type", "application/json"),)

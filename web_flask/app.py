@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import atexit
 import logging
+from typing import Any
 
 import flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from core.http import Response
+from core.http import Request, Response
 from storage import sync
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys
@@ -24,6 +25,21 @@ log = logging.getLogger("todo_api")
 
 class ApiResponse(flask.Response):
     default_mimetype = None  # the core sets Content-Type; a 204 has none
+
+
+def environ_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request headers the way the core reads them, straight from the WSGI environ."""
+    headers = {
+        key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key[:5] == "HTTP_"
+    }
+    if "CONTENT_TYPE" in environ:
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    return headers
+
+
+def expects_body(environ: dict[str, Any]) -> bool:
+    """Werkzeug's own rule: a WSGI body needs a length, or a server that marks its end."""
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or bool(environ.get("wsgi.input_terminated"))
 
 
 def to_flask(response: Response) -> ApiResponse:
@@ -48,9 +64,10 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
 
     def dispatch(path: str = "") -> ApiResponse:
         request = flask.request
-        body = request.stream.read(BODY_READ_LIMIT)
+        environ = request.environ
+        body = request.stream.read(BODY_READ_LIMIT) if expects_body(environ) else b""
         plan = api.handle(
-            core_request(request.method, request.path, request.query_string, request.headers.items(), body)
+            Request(request.method, request.path, request.query_string, environ_headers(environ), body)
         )
         return to_flask(sync.run(plan, pool, fetch_keys))
 

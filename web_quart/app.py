@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+from typing import Any, cast
 
 import quart
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from core.http import Response
+from core.http import Request, Response, lower_headers
 from storage import aio
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
@@ -36,6 +36,12 @@ class ApiResponse(quart.Response):
 
 def to_quart(response: Response) -> ApiResponse:
     return ApiResponse(response.body, response.status, Headers(list(response.headers)))
+
+
+def scope_headers(scope: Any) -> dict[str, str]:
+    """The request headers the way the core reads them, straight from the ASGI scope."""
+    pairs = scope["headers"]
+    return lower_headers((name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs)
 
 
 async def read_body(request: quart.Request) -> bytes:
@@ -73,7 +79,7 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
         request = quart.request
         body = await read_body(request)
         plan = api.handle(
-            core_request(request.method, request.path, request.query_string, request.headers.items(), body)
+            Request(request.method, request.path, request.query_string, scope_headers(request.scope), body)
         )
         return to_quart(await aio.run(plan, state["pool"], fetch_keys_async))  # type: ignore[arg-type]
 

@@ -33,10 +33,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def call(port, method, path, headers=None, body=None):
+def call(port, method, path, headers=None, body=None, chunked=False):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        if chunked:  # no Content-Length: the body arrives in chunks
+            connection.request(method, path, body=iter([body[:10], body[10:]]), headers=headers or {},
+                               encode_chunked=True)
+        else:
+            connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
@@ -97,10 +101,13 @@ def test_served_api_over_http(frontend, database_url, tmp_path):
         assert status == 201, body
         task = json.loads(body)
         assert headers["location"] == f"{tasks}/{task['id']}"
+        chunked = json.dumps({"title": "Chunked", "priority": "low", "category": "home"}).encode()
+        status, _, body = call(server.port, "POST", tasks, auth, chunked, chunked=True)
+        assert (status, json.loads(body)["title"]) == (201, "Chunked"), body
         status, _, body = call(server.port, "PATCH", f"{tasks}/{task['id']}/complete", auth)
         assert (status, json.loads(body)["completed"]) == (200, True)
         status, _, body = call(server.port, "GET", f"/api/{user}/stats", auth)
-        assert json.loads(body)["completed"] == 1
+        assert (json.loads(body)["completed"], json.loads(body)["total"]) == (1, 2)
         assert call(server.port, "GET", tasks)[0] == 401
         assert call(server.port, "GET", "/api/someone-else/tasks", auth)[0] == 403
         status, _, body = call(server.port, "POST", tasks, auth, b"{oops")
