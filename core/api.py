@@ -22,7 +22,7 @@ from core.errors import (
 )
 from core.http import MAX_BODY_BYTES, Request, Response
 from core.plan import Plan, StorageFailure
-from core.routes import Context, Route, find_route
+from core.routes import Context, Route, RouteTable
 
 log = logging.getLogger("todo_api")
 
@@ -60,7 +60,7 @@ class Api:
     ) -> None:
         self.authenticator = authenticator
         self.cors = CorsPolicy(frozenset(cors_origins))
-        self.routes = routes
+        self.routes = RouteTable(routes)
 
     def handle(self, request: Request) -> Plan:
         """The plan for one request. Drivers run it; it always returns a Response."""
@@ -87,7 +87,7 @@ class Api:
         return self.cors.apply(request, ApiError(status, detail).to_response())
 
     def _dispatch(self, request: Request) -> Plan:
-        found = find_route(self.routes, request.path)
+        found = self.routes.find(request.path)
         if found is None:
             raise not_found()
         route, params = found

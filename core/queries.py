@@ -7,6 +7,7 @@ rendered in UTC with an explicit `Z`, whatever the session's TimeZone is.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from uuid import UUID
 
@@ -54,29 +55,30 @@ SORT_KEYS = {
 READY = Query("SELECT 1")
 
 
-def list_tasks(user_id: str, options: ListOptions) -> Query:
-    conditions = ['"userId" = %s']
-    params: list[Any] = [user_id]
-    for column in ("status", "priority", "category"):
-        value = getattr(options, column)
-        if value is not None:
-            conditions.append(f"{column} = %s")
-            params.append(value)
-    if options.search is not None:
-        conditions.append(
-            "(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')"
-        )
-        pattern = like_pattern(options.search)
-        params += [pattern, pattern]
-    direction = "ASC" if options.sort_order == "asc" else "DESC"
-    order = [f"{key} {direction}" for key in SORT_KEYS[options.sort_by]]
-    if options.sort_by == "dueDate":
+FILTER_COLUMNS = ("status", "priority", "category")
+
+
+@functools.cache
+def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: str) -> str:
+    """The list statement for one shape of request (a few dozen shapes in all, built once each)."""
+    conditions = ['"userId" = %s'] + [f"{column} = %s" for column in filters]
+    if search:
+        conditions.append("(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')")
+    direction = "ASC" if sort_order == "asc" else "DESC"
+    order = [f"{key} {direction}" for key in SORT_KEYS[sort_by]]
+    if sort_by == "dueDate":
         order = [f"{order[0]} NULLS LAST"]
     order.append(f"id {direction}")
-    sql = (
-        f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {', '.join(order)}"
-    )
+    return f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)}"
+
+
+def list_tasks(user_id: str, options: ListOptions) -> Query:
+    filters = tuple(column for column in FILTER_COLUMNS if getattr(options, column) is not None)
+    params: list[Any] = [user_id] + [getattr(options, column) for column in filters]
+    if options.search is not None:
+        pattern = like_pattern(options.search)
+        params += [pattern, pattern]
+    sql = list_sql(filters, options.search is not None, options.sort_by, options.sort_order)
     return Query(sql, params)
 
 

@@ -55,10 +55,19 @@ class Route:
         return ", ".join(sorted(methods))
 
 
-def find_route(routes: tuple[Route, ...], path: str) -> tuple[Route, dict[str, str]] | None:
-    parts = (path or "/").split("/")[1:]
-    for route in routes:
-        params = route.match(parts)
-        if params is not None:
-            return route, params
-    return None
+class RouteTable:
+    """Routes grouped by their number of path segments: a path is tried only against its peers."""
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        self.routes = routes
+        self._by_length: dict[int, list[Route]] = {}
+        for route in routes:
+            self._by_length.setdefault(len(route.segments), []).append(route)
+
+    def find(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        parts = (path or "/").split("/")[1:]
+        for route in self._by_length.get(len(parts), ()):
+            params = route.match(parts)
+            if params is not None:
+                return route, params
+        return None

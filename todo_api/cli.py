@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 
 from storage.migrate import migrate
 from todo_api import devmode
+from todo_api.servers import APPS, DEFAULT_SERVER, SERVERS, server_command
 from todo_api.settings import ConfigError, Settings, load_settings
-
-SERVERS = {
-    "flask": ["gunicorn", "web_flask.wsgi:app"],
-    "quart": ["hypercorn", "web_quart.asgi:app"],
-}
-
-
-def server_command(frontend: str, host: str, port: int, workers: int, reload: bool) -> list[str]:
-    server, target = SERVERS[frontend]
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    command = [sys.executable, "-m", server, "--workers", str(workers), "--bind", bind]
-    if reload:
-        command.append("--reload")
-    if server == "gunicorn":
-        command += ["--access-logfile", "-", "--no-control-socket"]
-    else:
-        command += ["--access-logfile", "-", "--error-logfile", "-"]
-    return command + [target]
 
 
 def curl_hint(settings: Settings, host: str, port: int) -> str:
@@ -40,7 +25,46 @@ def curl_hint(settings: Settings, host: str, port: int) -> str:
     )
 
 
+STOP_GRACE_SECONDS = 15.0
+
+
+def supervise(server: subprocess.Popen[bytes]) -> int:
+    """Wait for the server; pass SIGTERM/SIGINT on, and kill it if it has not stopped in time.
+
+    The server runs in its own process group so that a stop reaches every worker, and so
+    that a server stuck in shutdown (a worker still booting, say) cannot outlive us.
+    """
+    deadline: list[float] = []
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if not deadline:
+            deadline.append(time.monotonic() + STOP_GRACE_SECONDS)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    killed = False
+    while server.poll() is None:
+        if deadline and time.monotonic() > deadline[0] and not killed:
+            print("todo-api: the server did not stop in time; killing it", file=sys.stderr, flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            killed = True
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # any worker the server left behind
+    stopped_on_request = deadline and (killed or server.returncode in (-signal.SIGTERM, -signal.SIGINT))
+    return 0 if stopped_on_request else server.returncode  # uvicorn re-raises the stop signal
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
+    server_name = args.server or DEFAULT_SERVER[args.frontend]
+    if server_name not in SERVERS[args.frontend]:
+        raise ConfigError(
+            f"--server {server_name} cannot serve the {args.frontend} frontend; "
+            f"choose one of {', '.join(SERVERS[args.frontend])}"
+        )
     settings, database, generated_secret = devmode.resolve(settings)
     host = args.host or settings.api_host
     port = args.port or settings.api_port
@@ -60,15 +84,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         }
         if settings.better_auth_secret:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
-        command = server_command(args.frontend, host, port, args.workers, args.reload)
-        server = subprocess.Popen(command, env=env)
-
-        def forward(signum: int, frame: FrameType | None) -> None:
-            server.send_signal(signum)
-
-        signal.signal(signal.SIGTERM, forward)
-        signal.signal(signal.SIGINT, forward)
-        return server.wait()
+        interface = "wsgi" if args.frontend == "flask" else "asgi"
+        command = server_command(
+            server_name, APPS[args.frontend], interface, host, port, args.workers, args.reload
+        )
+        return supervise(subprocess.Popen(command, env=env, start_new_session=True))
     finally:
         if database is not None:
             database.stop()
@@ -101,6 +121,11 @@ def parser() -> argparse.ArgumentParser:
 
     serve_cmd = commands.add_parser("serve", help="run the API under a production server")
     serve_cmd.add_argument("--frontend", choices=sorted(SERVERS), default="flask")
+    serve_cmd.add_argument(
+        "--server",
+        choices=sorted({name for names in SERVERS.values() for name in names}),
+        help="default: " + ", ".join(f"{f}: {s}" for f, s in DEFAULT_SERVER.items()),
+    )
     serve_cmd.add_argument("--host", help="default: API_HOST or 127.0.0.1")
     serve_cmd.add_argument("--port", type=int, help="default: API_PORT or 8000")
     serve_cmd.add_argument("--workers", type=int, default=1)

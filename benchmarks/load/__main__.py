@@ -74,10 +74,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--endpoints", nargs="+", default=["list", "list_filtered", "stats", "stats_10k"])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--out", type=Path, help="default: benchmarks/results (--short: benchmarks/results/short)"
+    )
     args = parser.parse_args(argv)
     if args.short:
         args.users, args.big_user_tasks, args.seconds, args.warmup = 200, 2000, 2.0, 0.5
+    if args.out is None:
+        args.out = Path("benchmarks/results/short" if args.short else "benchmarks/results")
     return args
 
 

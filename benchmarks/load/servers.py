@@ -6,12 +6,12 @@ import http.client
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import attrs
 
-SERVERS = {"flask": ("gunicorn", "granian"), "quart": ("hypercorn", "uvicorn", "granian")}
+from todo_api.servers import SERVERS, server_command
+
 KINDS = ("api", "minimal", "raw")
 APPS = {
     ("flask", "api"): "web_flask.wsgi:app",
@@ -43,66 +43,9 @@ class Target:
         return f"{what} · {self.server}"
 
     def command(self, port: int, workers: int) -> list[str]:
-        app, python = APPS[(self.framework, self.kind)], sys.executable
-        if self.server == "gunicorn":
-            return [
-                python,
-                "-m",
-                "gunicorn",
-                "-w",
-                str(workers),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-                app,
-            ]
-        if self.server == "granian":
-            interface = "wsgi" if self.framework == "flask" else "asgi"
-            return [
-                python,
-                "-m",
-                "granian",
-                "--interface",
-                interface,
-                "--workers",
-                str(workers),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                app,
-            ]
-        if self.server == "hypercorn":
-            return [
-                python,
-                "-m",
-                "hypercorn",
-                "-w",
-                str(workers),
-                "-k",
-                "uvloop",
-                "-b",
-                f"127.0.0.1:{port}",
-                app,
-            ]
-        if self.server == "uvicorn":
-            return [
-                python,
-                "-m",
-                "uvicorn",
-                "--workers",
-                str(workers),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                app,
-            ]
-        raise ValueError(self.server)
+        interface = "wsgi" if self.framework == "flask" else "asgi"
+        app = APPS[(self.framework, self.kind)]
+        return server_command(self.server, app, interface, "127.0.0.1", port, workers)
 
 
 def all_targets(frameworks: tuple[str, ...] = ("flask", "quart")) -> list[Target]:

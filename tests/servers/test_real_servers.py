@@ -1,6 +1,6 @@
-"""`todo-api serve` as a real process on a loopback port, for each frontend.
+"""`todo-api serve` as a real process on a loopback port, for each frontend and server.
 
-These drive the production servers (gunicorn, hypercorn) over real HTTP, including a
+These drive the production servers (granian, gunicorn, uvicorn, hypercorn) over real HTTP, including a
 raw request target ("//health") that in-process test clients cannot send, and the
 embedded mode's promise: the data and the development token survive a restart.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import SECRET, make_token, new_user_id
+from todo_api.servers import SERVERS
 
 FRONTENDS = ["flask", "quart"]
 TODO_API = str(Path(sys.executable).parent / "todo-api")
@@ -50,13 +51,16 @@ def call(port, method, path, headers=None, body=None, chunked=False):
 class Server:
     """A `todo-api serve` process; its output is collected for assertions and diagnosis."""
 
-    def __init__(self, frontend: str, cwd: Path, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(self, frontend: str, cwd: Path, env: dict[str, str], workers: int = 1,
+                 server: str | None = None) -> None:
         self.port = free_port()
         self.lines: list[str] = []
         base = {k: v for k, v in os.environ.items()
-                if k not in {"DATABASE_URL", "BETTER_AUTH_SECRET", "CORS_ORIGINS"}}
+                if k not in {"DATABASE_URL", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "CORS_ORIGINS"}}
+        choice = ["--server", server] if server else []
         self.process = subprocess.Popen(
-            [TODO_API, "serve", "--frontend", frontend, "--port", str(self.port), "--workers", str(workers)],
+            [TODO_API, "serve", "--frontend", frontend, "--port", str(self.port), "--workers", str(workers),
+             *choice],
             cwd=cwd, env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         threading.Thread(target=self._collect, daemon=True).start()
@@ -88,10 +92,11 @@ class Server:
             raise
 
 
-@pytest.mark.parametrize("frontend", FRONTENDS)
-def test_served_api_over_http(frontend, database_url, tmp_path):
+@pytest.mark.parametrize("frontend, server_name",
+                         [(frontend, name) for frontend, names in SERVERS.items() for name in names])
+def test_served_api_over_http(frontend, server_name, database_url, tmp_path):
     server = Server(frontend, tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET},
-                    workers=2)
+                    workers=2, server=server_name)
     try:
         user = new_user_id()
         auth = {"Authorization": f"Bearer {make_token(user)}", "Content-Type": "application/json"}
@@ -152,6 +157,14 @@ def test_embedded_mode_keeps_data_and_dev_token_across_restarts(frontend, tmp_pa
         assert [task["title"] for task in json.loads(body)] == ["Survives"]
     finally:
         assert second.stop() == 0, "\n".join(second.lines)
+
+
+def test_a_server_that_cannot_serve_the_frontend_is_refused(tmp_path, database_url):
+    env = {**os.environ, "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET}
+    result = subprocess.run([TODO_API, "serve", "--frontend", "flask", "--server", "uvicorn"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "cannot serve the flask frontend" in result.stderr
 
 
 def test_configuration_error_is_one_clear_line(tmp_path, database_url):
