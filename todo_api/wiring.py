@@ -11,9 +11,6 @@ from core.keys import KeyStore
 from core.token_cache import TokenCache
 from todo_api.settings import Settings
 
-HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-"""Every method the catch-all view accepts; the core answers 405 where a route lacks one."""
-
 BODY_READ_LIMIT = MAX_BODY_BYTES + 1
 """Frontends read at most this much: one byte past the limit is enough for the core to say 413."""
 

@@ -1,4 +1,5 @@
-"""Quart glue: the async twin of `web_flask.app`, the same catch-all view and error hooks.
+"""Quart glue: the async twin of `web_flask.app`: every request goes to the core, and
+Quart's URL map is never consulted (the core owns routing).
 
 The pool belongs to the serving lifetime: it opens in `before_serving` (on the loop
 that will use it) and closes in `after_serving`.
@@ -8,24 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import quart
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import MapAdapter
 
 from core.http import Request, Response, lower_headers
 from storage import aio
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.settings import Settings, load_settings
-from todo_api.wiring import (
-    BODY_READ_LIMIT,
-    HTTP_METHODS,
-    OVERSIZED_BODY,
-    build_api,
-    core_request,
-)
+from todo_api.wiring import BODY_READ_LIMIT, OVERSIZED_BODY, build_api, core_request
 
 log = logging.getLogger("todo_api")
 
@@ -51,15 +48,30 @@ async def read_body(request: quart.Request) -> bytes:
         return OVERSIZED_BODY
 
 
+class ApiQuart(quart.Quart):
+    """A Quart app whose every request is dispatched to `api_view`, with no URL matching."""
+
+    response_class = ApiResponse
+    api_view: Callable[[], Awaitable[ApiResponse]]
+    refuse: Callable[[int, str], ApiResponse]
+
+    def create_url_adapter(self, request: Any) -> MapAdapter | None:
+        return None if request is not None else super().create_url_adapter(request)
+
+    async def dispatch_request(self, request_context: Any = None) -> ApiResponse:
+        return await self.api_view()
+
+    async def dispatch_websocket(self, websocket_context: Any = None) -> ApiResponse:
+        return self.refuse(404, "Not Found")  # the API has no websocket routes
+
+
 def create_app(settings: Settings | None = None) -> quart.Quart:
     settings = settings or load_settings()
     api = build_api(settings)
     conninfo = settings.require_database_url()
 
-    app = quart.Quart(__name__)
-    app.response_class = ApiResponse
+    app = ApiQuart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT
-    app.url_map.merge_slashes = False
     state: dict[str, object] = {"api": api}
     app.extensions["todo_api"] = state
 
@@ -75,7 +87,7 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     async def close_pool() -> None:
         await state["pool"].close()  # type: ignore[attr-defined]
 
-    async def dispatch(path: str = "") -> ApiResponse:
+    async def dispatch() -> ApiResponse:
         request = quart.request
         body = await read_body(request)
         plan = api.handle(
@@ -84,8 +96,6 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
         return to_quart(await aio.run(plan, state["pool"], fetch_keys_async))  # type: ignore[arg-type]
 
     async def framework_error(error: HTTPException) -> ApiResponse:
-        if isinstance(error, MethodNotAllowed):  # a method outside HTTP_METHODS: the core says 404 or 405
-            return await dispatch()
         request = quart.request
         refused = core_request(request.method, request.path, b"", request.headers.items())
         return to_quart(api.error(refused, error.code or 400, error.description or error.name))
@@ -95,8 +105,13 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
         refused = core_request(quart.request.method, quart.request.path, b"", quart.request.headers.items())
         return to_quart(api.error(refused, 500, "Internal Server Error"))
 
-    for rule in ("/", "/<path:path>"):
-        app.add_url_rule(rule, "dispatch", dispatch, methods=HTTP_METHODS, provide_automatic_options=False)
+    def refuse(status: int, detail: str) -> ApiResponse:
+        websocket = quart.websocket
+        refused = core_request("GET", websocket.path, b"", scope_headers(websocket.scope).items())
+        return to_quart(api.error(refused, status, detail))
+
+    app.api_view = dispatch
+    app.refuse = refuse
     app.register_error_handler(HTTPException, framework_error)
     app.register_error_handler(Exception, unexpected_error)
     return app
