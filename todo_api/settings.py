@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
+N = TypeVar("N", int, float)
 MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
 
 
@@ -28,14 +30,24 @@ def parse_bool(name: str, text: str) -> bool:
     raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
-def parse_int(name: str, text: str, low: int, high: int) -> int:
+def parse_number(name: str, text: str, kind: type[N], low: N, high: N) -> N:
+    """An int or float within [low, high]; the error names the variable and the range."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
+        what = "a whole number" if kind is int else "a number of seconds"
+        raise ConfigError(f"{name} must be {what}, not {text!r}") from None
     if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
     return value
+
+
+def parse_int(name: str, text: str, low: int, high: int) -> int:
+    return parse_number(name, text, int, low, high)
+
+
+def parse_float(name: str, text: str, low: float, high: float) -> float:
+    return parse_number(name, text, float, low, high)
 
 
 def parse_origins(text: str) -> tuple[str, ...]:
@@ -46,16 +58,6 @@ def parse_origins(text: str) -> tuple[str, ...]:
                 f"CORS_ORIGINS entries must be origins like https://app.example.com, not {origin!r}"
             )
     return origins
-
-
-def parse_float(name: str, text: str, low: float, high: float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {text!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
-    return value
 
 
 def parse_url(name: str, text: str | None) -> str | None:
