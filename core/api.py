@@ -69,8 +69,9 @@ class Api:
         except (ApiError, ValidationFailed) as error:
             response = error.to_response()
         except StorageFailure as failure:
-            if failure.unavailable:
-                log.warning("database unavailable: %s", failure.message)
+            if failure.transient:
+                cause = failure.sqlstate or "unreachable"
+                log.warning("database unavailable (%s): %s", cause, failure.message)
                 response = DATABASE_UNAVAILABLE.to_response()
             else:
                 log.error("database error %s: %s", failure.sqlstate, failure.message)

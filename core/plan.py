@@ -40,6 +40,28 @@ class StorageFailure(Exception):
     sqlstate: str | None = None
     message: str = ""
 
+    @property
+    def transient(self) -> bool:
+        """The client should retry: unreachable, or a SQLSTATE that passes with time."""
+        sqlstate = self.sqlstate or ""
+        return self.unavailable or sqlstate in TRANSIENT_SQLSTATES or sqlstate[:2] in TRANSIENT_CLASSES
+
+
+QUERY_CANCELED = "57014"
+"""A statement that outlived DB_STATEMENT_TIMEOUT (cancelled by the driver or the server)."""
+
+TRANSIENT_CLASSES = frozenset({
+    "08",  # connection exception
+    "53",  # insufficient resources: too many connections, out of memory, disk full
+    "57",  # operator intervention: query canceled, admin or crash shutdown, cannot connect now
+})
+TRANSIENT_SQLSTATES = frozenset({
+    "40001",  # serialization failure
+    "40P01",  # deadlock detected
+    "55P03",  # lock not available
+    "25006",  # read-only transaction: a failover or a read replica behind the URL
+})
+
 
 Effect = Query | FetchKeys
 """What a plan may ask its driver for: rows from the database, or the issuer's JWKS."""

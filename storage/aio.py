@@ -1,55 +1,93 @@
 """Running plans on an async psycopg pool, for the async (ASGI) frontend.
 
-The twin of `storage.sync`: the same steps, with `await` where I/O happens.
+The twin of `storage.sync`: the same steps, with `await` where I/O happens. The statement
+timeout needs no watchdog here: `asyncio.timeout` interrupts the wait, and psycopg then
+sends PostgreSQL a cancel request and waits for the statement to stop (closing the
+connection if it does not).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Plan, Query, Rows, StorageFailure
+from core.plan import QUERY_CANCELED, Plan, Query, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
-from storage.pool_options import pool_options
+from storage.options import (
+    DEFAULT_OPTIONS,
+    REAL_BACKEND_PID,
+    DatabaseOptions,
+    hung_up,
+    pool_arguments,
+    prepare_threshold,
+)
 from storage.stepping import advance
 
 KeyFetcher = Callable[[FetchKeys], Awaitable[FetchedKeys]]
 
 
-async def open_pool(
-    conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
-) -> AsyncConnectionPool:
-    """A pool that opens in the background: start-up does not wait for the database."""
-    pool = AsyncConnectionPool(conninfo, **pool_options(min_size, max_size, timeout))
-    await pool.open(wait=False)
-    return pool
+class Database:
+    """The pool of one server process, with its statement timeout."""
 
+    def __init__(self, conninfo: str, options: DatabaseOptions = DEFAULT_OPTIONS) -> None:
+        self.options = options
+        self.pool = AsyncConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
 
-async def execute(conn: psycopg.AsyncConnection, query: Query) -> Rows | StorageFailure:
-    try:
-        cursor = await conn.execute(query.sql, query.params)
-        return await cursor.fetchall()
-    except psycopg.Error as error:
-        return storage_failure(error)
+    async def open(self) -> Database:
+        """Opens in the background: start-up does not wait for the database."""
+        await self.pool.open(wait=False)
+        return self
 
+    async def close(self) -> None:
+        await self.pool.close()
 
-async def run(plan: Plan, pool: AsyncConnectionPool, fetch_keys: KeyFetcher) -> Response:
-    """Keys are fetched before a connection is taken: no connection waits on HTTP."""
-    step = advance(plan, None)
-    while isinstance(step, FetchKeys):
-        step = advance(plan, await fetch_keys(step))
-    if isinstance(step, Response):
+    async def _configure(self, conn: psycopg.AsyncConnection) -> None:
+        if self.options.prepared_statements == "auto":
+            cursor = await conn.execute(REAL_BACKEND_PID)
+            (real_pid,) = await cursor.fetchone() or (None,)
+            conn.prepare_threshold = prepare_threshold("auto", conn.info.backend_pid, real_pid)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A pooled connection the server has not hung up on (closed ones are dropped, not retried)."""
+        for _ in range(self.options.max_size + 1):
+            async with self.pool.connection() as conn:
+                if not hung_up(conn.pgconn):
+                    yield conn
+                    return
+                await conn.close()  # the pool replaces it
+        raise psycopg.OperationalError("every pooled connection had been closed by the server")
+
+    async def execute(self, conn: psycopg.AsyncConnection, query: Query) -> Rows | StorageFailure:
+        try:
+            async with asyncio.timeout(self.options.statement_timeout):
+                cursor = await conn.execute(query.sql, query.params)
+                return await cursor.fetchall()
+        except psycopg.Error as error:
+            return storage_failure(error)
+        except TimeoutError:
+            message = f"statement cancelled after {self.options.statement_timeout:g} s"
+            return StorageFailure(unavailable=False, sqlstate=QUERY_CANCELED, message=message)
+
+    async def run(self, plan: Plan, fetch_keys: KeyFetcher) -> Response:
+        """Keys are fetched before a connection is taken: no connection waits on HTTP."""
+        step = advance(plan, None)
+        while isinstance(step, FetchKeys):
+            step = advance(plan, await fetch_keys(step))
+        if isinstance(step, Response):
+            return step
+        try:
+            async with self.connection() as conn:
+                while isinstance(step, Query):
+                    step = advance(plan, await self.execute(conn, step))
+        except UNREACHABLE as error:
+            if isinstance(step, Query):
+                step = advance(plan, storage_failure(error))
+        assert isinstance(step, Response), "a plan asks for keys before any query"
         return step
-    try:
-        async with pool.connection() as conn:
-            while isinstance(step, Query):
-                step = advance(plan, await execute(conn, step))
-    except UNREACHABLE as error:
-        if isinstance(step, Query):
-            step = advance(plan, storage_failure(error))
-    assert isinstance(step, Response), "a plan asks for keys before any query"
-    return step

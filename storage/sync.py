@@ -2,12 +2,13 @@
 
 A plan that answers without the database (401, 404, 422, /health) never checks out a
 connection. Connections run in autocommit: every plan statement is atomic on its own,
-so a BEGIN/COMMIT round trip would be pure overhead.
+so a BEGIN/COMMIT round trip would be pure overhead. The twin of `storage.aio`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -16,39 +17,74 @@ from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
 from core.plan import Plan, Query, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
-from storage.pool_options import pool_options
+from storage.options import (
+    DEFAULT_OPTIONS,
+    REAL_BACKEND_PID,
+    DatabaseOptions,
+    hung_up,
+    pool_arguments,
+    prepare_threshold,
+)
 from storage.stepping import advance
+from storage.watchdog import Watchdog
 
 KeyFetcher = Callable[[FetchKeys], FetchedKeys]
 
 
-def open_pool(conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0) -> ConnectionPool:
-    """A pool that opens in the background: start-up does not wait for the database."""
-    pool = ConnectionPool(conninfo, **pool_options(min_size, max_size, timeout))
-    pool.open(wait=False)
-    return pool
+class Database:
+    """The pool of one server process, with its statement timeout."""
 
+    def __init__(self, conninfo: str, options: DatabaseOptions = DEFAULT_OPTIONS) -> None:
+        self.options = options
+        self.pool = ConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
+        self.watchdog = Watchdog(options.statement_timeout)
 
-def execute(conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
-    try:
-        return conn.execute(query.sql, query.params).fetchall()
-    except psycopg.Error as error:
-        return storage_failure(error)
+    def open(self) -> Database:
+        """Opens in the background: start-up does not wait for the database."""
+        self.pool.open(wait=False)
+        self.watchdog.start()
+        return self
 
+    def close(self) -> None:
+        self.watchdog.stop()
+        self.pool.close()
 
-def run(plan: Plan, pool: ConnectionPool, fetch_keys: KeyFetcher) -> Response:
-    """Keys are fetched before a connection is taken: no connection waits on HTTP."""
-    step = advance(plan, None)
-    while isinstance(step, FetchKeys):
-        step = advance(plan, fetch_keys(step))
-    if isinstance(step, Response):
+    def _configure(self, conn: psycopg.Connection) -> None:
+        if self.options.prepared_statements == "auto":
+            (real_pid,) = conn.execute(REAL_BACKEND_PID).fetchone() or (None,)
+            conn.prepare_threshold = prepare_threshold("auto", conn.info.backend_pid, real_pid)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection the server has not hung up on (closed ones are dropped, not retried)."""
+        for _ in range(self.options.max_size + 1):
+            with self.pool.connection() as conn:
+                if not hung_up(conn.pgconn):
+                    yield conn
+                    return
+                conn.close()  # the pool replaces it
+        raise psycopg.OperationalError("every pooled connection had been closed by the server")
+
+    def execute(self, conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
+        try:
+            with self.watchdog.watch(conn):
+                return conn.execute(query.sql, query.params).fetchall()
+        except psycopg.Error as error:
+            return storage_failure(error)
+
+    def run(self, plan: Plan, fetch_keys: KeyFetcher) -> Response:
+        """Keys are fetched before a connection is taken: no connection waits on HTTP."""
+        step = advance(plan, None)
+        while isinstance(step, FetchKeys):
+            step = advance(plan, fetch_keys(step))
+        if isinstance(step, Response):
+            return step
+        try:
+            with self.connection() as conn:
+                while isinstance(step, Query):
+                    step = advance(plan, self.execute(conn, step))
+        except UNREACHABLE as error:
+            if isinstance(step, Query):
+                step = advance(plan, storage_failure(error))
+        assert isinstance(step, Response), "a plan asks for keys before any query"
         return step
-    try:
-        with pool.connection() as conn:
-            while isinstance(step, Query):
-                step = advance(plan, execute(conn, step))
-    except UNREACHABLE as error:
-        if isinstance(step, Query):
-            step = advance(plan, storage_failure(error))
-    assert isinstance(step, Response), "a plan asks for keys before any query"
-    return step

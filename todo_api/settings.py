@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast, get_args
 
 import attrs
+
+from storage.options import PreparedMode
 
 N = TypeVar("N", int, float)
 MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
@@ -48,6 +50,13 @@ def parse_int(name: str, text: str, low: int, high: int) -> int:
 
 def parse_float(name: str, text: str, low: float, high: float) -> float:
     return parse_number(name, text, float, low, high)
+
+
+def parse_prepared_mode(text: str) -> PreparedMode:
+    lowered = text.lower()
+    if lowered not in get_args(PreparedMode):
+        raise ConfigError(f"DB_PREPARED_STATEMENTS must be auto, on or off, not {text!r}")
+    return cast(PreparedMode, lowered)
 
 
 def parse_origins(text: str) -> tuple[str, ...]:
@@ -88,6 +97,8 @@ class Settings:
     data_dir: Path = Path(".todo-api")
     pool_max_size: int = 10
     pool_timeout: float = 5.0
+    statement_timeout: float = 5.0
+    prepared_statements: PreparedMode = "auto"
     migrate_on_start: bool = True
     better_auth_url: str | None = None
     jwks_url: str | None = None
@@ -117,6 +128,9 @@ class Settings:
             debug=parse_bool("DEBUG", env.get("DEBUG", "")),
             data_dir=Path(get("TODO_API_DATA_DIR") or ".todo-api"),
             pool_max_size=parse_int("DB_POOL_MAX_SIZE", get("DB_POOL_MAX_SIZE") or "10", 1, 1000),
+            pool_timeout=seconds("DB_POOL_TIMEOUT", 5, 0.1, 600),
+            statement_timeout=seconds("DB_STATEMENT_TIMEOUT", 5, 0.1, 3600),
+            prepared_statements=parse_prepared_mode(get("DB_PREPARED_STATEMENTS") or "auto"),
             migrate_on_start=parse_bool("MIGRATE_ON_START", env.get("MIGRATE_ON_START", "true")),
             better_auth_url=parse_url("BETTER_AUTH_URL", get("BETTER_AUTH_URL")),
             jwks_url=parse_url("JWKS_URL", get("JWKS_URL")),

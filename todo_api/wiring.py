@@ -9,6 +9,7 @@ from core.auth import Authenticator, ClaimRules
 from core.http import MAX_BODY_BYTES, Request, lower_headers
 from core.keys import KeyStore
 from core.token_cache import TokenCache
+from storage.options import DatabaseOptions
 from todo_api.settings import Settings
 
 BODY_READ_LIMIT = MAX_BODY_BYTES + 1
@@ -36,6 +37,15 @@ def build_authenticator(settings: Settings) -> Authenticator:
         ),
         leeway_seconds=settings.jwt_leeway_seconds,
         cache=TokenCache(settings.token_cache_size),
+    )
+
+
+def database_options(settings: Settings) -> DatabaseOptions:
+    return DatabaseOptions(
+        max_size=settings.pool_max_size,
+        pool_timeout=settings.pool_timeout,
+        statement_timeout=settings.statement_timeout,
+        prepared_statements=settings.prepared_statements,
     )
 
 

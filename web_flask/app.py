@@ -22,7 +22,7 @@ from storage import sync
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys
 from todo_api.settings import Settings, load_settings
-from todo_api.wiring import BODY_READ_LIMIT, build_api, core_request
+from todo_api.wiring import BODY_READ_LIMIT, build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
 
@@ -69,13 +69,11 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
     conninfo = settings.require_database_url()
     if settings.migrate_on_start:
         migrate(conninfo)
-    pool = sync.open_pool(
-        conninfo, max_size=settings.pool_max_size, timeout=settings.pool_timeout
-    )
-    atexit.register(pool.close)
+    database = sync.Database(conninfo, database_options(settings)).open()
+    atexit.register(database.close)
 
     app = ApiFlask(__name__)
-    app.extensions["todo_api"] = {"api": api, "pool": pool}
+    app.extensions["todo_api"] = {"api": api, "database": database}
 
     def dispatch() -> ApiResponse:
         request = flask.request
@@ -84,7 +82,7 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
         plan = api.handle(
             Request(request.method, request.path, request.query_string, environ_headers(environ), body)
         )
-        return to_flask(sync.run(plan, pool, fetch_keys))
+        return to_flask(database.run(plan, fetch_keys))
 
     def framework_error(error: HTTPException) -> ApiResponse:
         request = flask.request

@@ -1,7 +1,7 @@
 """Quart glue: the async twin of `web_flask.app`: every request goes to the core, and
 Quart's URL map is never consulted (the core owns routing).
 
-The pool belongs to the serving lifetime: it opens in `before_serving` (on the loop
+The database pool belongs to the serving lifetime: it opens in `before_serving` (on the loop
 that will use it) and closes in `after_serving`.
 """
 
@@ -22,7 +22,7 @@ from storage import aio
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.settings import Settings, load_settings
-from todo_api.wiring import BODY_READ_LIMIT, OVERSIZED_BODY, build_api, core_request
+from todo_api.wiring import BODY_READ_LIMIT, OVERSIZED_BODY, build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
 
@@ -76,16 +76,14 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     app.extensions["todo_api"] = state
 
     @app.before_serving
-    async def open_pool() -> None:
+    async def open_database() -> None:
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate, conninfo)
-        state["pool"] = await aio.open_pool(
-            conninfo, max_size=settings.pool_max_size, timeout=settings.pool_timeout
-        )
+        state["database"] = await aio.Database(conninfo, database_options(settings)).open()
 
     @app.after_serving
-    async def close_pool() -> None:
-        await state["pool"].close()  # type: ignore[attr-defined]
+    async def close_database() -> None:
+        await state["database"].close()  # type: ignore[attr-defined]
 
     async def dispatch() -> ApiResponse:
         request = quart.request
@@ -93,7 +91,8 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
         plan = api.handle(
             Request(request.method, request.path, request.query_string, scope_headers(request.scope), body)
         )
-        return to_quart(await aio.run(plan, state["pool"], fetch_keys_async))  # type: ignore[arg-type]
+        database = cast(aio.Database, state["database"])
+        return to_quart(await database.run(plan, fetch_keys_async))
 
     async def framework_error(error: HTTPException) -> ApiResponse:
         request = quart.request

@@ -89,7 +89,7 @@ class FlaskClient:
             return list(pool.map(self.send, calls))
 
     def close(self) -> None:
-        self.app.extensions["todo_api"]["pool"].close()
+        self.app.extensions["todo_api"]["database"].close()
 
 
 class QuartClient:

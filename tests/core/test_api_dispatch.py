@@ -82,6 +82,19 @@ def test_unreachable_database_is_503_and_other_failures_a_bare_500():
     assert json.loads(broken.body) == {"detail": "Internal Server Error"}
 
 
+@pytest.mark.parametrize("sqlstate", ["57014", "57P01", "57P03", "08006", "53300", "40001", "40P01", "55P03", "25006"])
+def test_failures_that_pass_with_time_are_503(sqlstate):
+    """A cancelled (timed-out) statement, a restart, too many connections, a lock or a failover."""
+    busy, _ = call("GET", "/api/alice/stats", answer=lambda q: StorageFailure(unavailable=False, sqlstate=sqlstate))
+    assert (busy.status, dict(busy.headers).get("Retry-After")) == (503, "5")
+
+
+@pytest.mark.parametrize("sqlstate", ["42P01", "22001", "23505", "54000", "XX000", None])
+def test_failures_that_a_retry_cannot_fix_are_500(sqlstate):
+    broken, _ = call("GET", "/api/alice/stats", answer=lambda q: StorageFailure(unavailable=False, sqlstate=sqlstate))
+    assert broken.status == 500
+
+
 def test_an_unexpected_exception_is_a_bare_500():
     response, _ = call("GET", "/api/alice/stats", answer=lambda q: [])  # no row: IndexError inside
     assert response.status == 500

@@ -9,6 +9,7 @@ from core.http import Response, json_response
 from core.keys import FetchedKeys, FetchKeys
 from core.plan import Query
 from storage import aio, sync
+from storage.options import DatabaseOptions
 
 
 def echo_plan(sql, params=()):
@@ -39,21 +40,24 @@ def keys_then_query_plan():
     return json_response(200, rows[0][0])
 
 
-def run_sync(url, plan):
-    pool = sync.open_pool(url, timeout=2)
+OPTIONS = DatabaseOptions(pool_timeout=2)
+
+
+def run_sync(url, plan, options=OPTIONS):
+    database = sync.Database(url, options).open()
     try:
-        return sync.run(plan, pool, fetch_keys)
+        return database.run(plan, fetch_keys)
     finally:
-        pool.close()
+        database.close()
 
 
-def run_async(url, plan):
+def run_async(url, plan, options=OPTIONS):
     async def go():
-        pool = await aio.open_pool(url, timeout=2)
+        database = await aio.Database(url, options).open()
         try:
-            return await aio.run(plan, pool, fetch_keys_async)
+            return await database.run(plan, fetch_keys_async)
         finally:
-            await pool.close()
+            await database.close()
 
     return asyncio.run(go())
 

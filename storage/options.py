@@ -1,0 +1,105 @@
+"""How both drivers use PostgreSQL, decided once so the sync and async ones cannot drift.
+
+Everything here has to work the same whether the URL names PostgreSQL itself or a
+transaction-mode pooler in front of it (PgBouncer, Neon's pooled endpoint, Supavisor),
+where consecutive statements of one client connection may run on different server
+connections. So nothing relies on session state: no `SET`, no session advisory lock, no
+LISTEN, no temporary table; and protocol-level prepared statements are used only where
+every statement of a connection is known to reach the same server session.
+"""
+
+from __future__ import annotations
+
+import select
+from typing import Any, Literal
+
+import attrs
+from psycopg import OperationalError
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import ConnStatus
+from psycopg.pq.abc import PGconn
+
+PreparedMode = Literal["auto", "on", "off"]
+
+REAL_BACKEND_PID = "SELECT pg_backend_pid()"
+"""Asked once per new connection in `auto` mode; see `behind_a_pooler`."""
+
+CONNECT_TIMEOUT_SECONDS = 5
+"""libpq's connect_timeout unless the URL sets one: a silent host must not hold a pool worker."""
+
+RECONNECT_GIVE_UP_SECONDS = 2.0
+"""The pool's reconnection attempts back off (1 s, 2 s, ...) and give up after this long; the
+next request then starts a fresh attempt at once. Short, so that a database that comes back
+serves again within about a second, instead of after the pool's next backed-off attempt."""
+
+
+@attrs.frozen(slots=True)
+class DatabaseOptions:
+    """The pool and statement settings of one server process (from DB_* settings)."""
+
+    max_size: int = 10
+    min_size: int = 1
+    pool_timeout: float = 5.0  # waiting for a free connection, then 503
+    statement_timeout: float = 5.0  # one statement, then it is cancelled and answers 503
+    prepared_statements: PreparedMode = "auto"
+
+
+DEFAULT_OPTIONS = DatabaseOptions()
+
+
+def pool_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:
+    """The psycopg_pool arguments both drivers share (the `configure` callback is each driver's)."""
+    connection: dict[str, Any] = {"autocommit": True}  # each plan statement is atomic on its own
+    if "connect_timeout" not in conninfo_to_dict(conninfo):
+        connection["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    if options.prepared_statements == "off":
+        connection["prepare_threshold"] = None
+    return {
+        "conninfo": conninfo,
+        "min_size": options.min_size,
+        "max_size": options.max_size,
+        "timeout": options.pool_timeout,
+        "reconnect_timeout": RECONNECT_GIVE_UP_SECONDS,
+        "kwargs": connection,
+        "open": False,
+        "name": "todo-api",
+    }
+
+
+def behind_a_pooler(reported_pid: int, real_pid: int) -> bool:
+    """Whether something between us and PostgreSQL hands our statements to other sessions.
+
+    A direct connection reports its server process id at start-up, and the session's
+    `pg_backend_pid()` is that same process. A pooler or proxy that multiplexes clients
+    (PgBouncer, Supavisor, pgcat, Odyssey, Neon's proxy) makes up the id it reports,
+    since no single server process is ours. Prepared statements are then unsafe: a
+    statement prepared on one server session is missing on the next (an error), or, worse,
+    another client's statement of the same name runs in its place.
+    """
+    return reported_pid != real_pid
+
+
+def prepare_threshold(mode: PreparedMode, reported_pid: int, real_pid: int | None) -> int | None:
+    """psycopg's prepare_threshold for a new connection: its default (5), or None (never)."""
+    direct = real_pid is not None and not behind_a_pooler(reported_pid, real_pid)
+    return 5 if mode == "on" or (mode == "auto" and direct) else None
+
+
+def hung_up(pgconn: PGconn) -> bool:
+    """Whether the server has closed this idle connection (a restart, a pooler's idle timeout).
+
+    An idle connection has nothing to read; if its socket is readable, the server sent a
+    goodbye (or, rarely, a notice): read it, and let libpq say whether the line is still up.
+    One poll, no round trip, so every checkout can afford it.
+    """
+    if pgconn.status != ConnStatus.OK:
+        return True
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    if not poller.poll(0):
+        return False
+    try:
+        pgconn.consume_input()
+    except OperationalError:
+        return True
+    return pgconn.status != ConnStatus.OK
