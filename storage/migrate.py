@@ -2,7 +2,8 @@
 
 Several workers starting at once all call `migrate`: the transaction-scoped lock makes
 them queue, the first applies what is pending, the others find nothing left to do. A
-transaction-scoped lock (not a session one) also works through PgBouncer.
+transaction-scoped lock (not a session one) also works through PgBouncer, and no statement
+is prepared (a prepared statement would outlive the transaction on a pooled server session).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 def migrate(conninfo: str, up_to: int | None = None) -> list[str]:
     """Apply pending migrations (up to version `up_to`); return the names applied by this call."""
     applied_now: list[str] = []
-    with psycopg.connect(conninfo) as conn, conn.transaction():
+    with psycopg.connect(conninfo, prepare_threshold=None) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         conn.execute(CREATE_HISTORY)
         done = {row[0] for row in conn.execute("SELECT version FROM todo_api_migrations")}
