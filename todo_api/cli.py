@@ -85,8 +85,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if settings.better_auth_secret:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
         interface = "wsgi" if args.frontend == "flask" else "asgi"
+        # A WSGI worker serves one request per thread, and a request holds at most one
+        # connection: as many threads as pooled connections keeps every connection busy while
+        # each waits a network round trip for its database, and none waits for a connection.
         command = server_command(
-            server_name, APPS[args.frontend], interface, host, port, args.workers, args.reload
+            server_name, APPS[args.frontend], interface, host, port, args.workers,
+            threads=settings.pool_max_size, reload=args.reload,
         )
         return supervise(subprocess.Popen(command, env=env, start_new_session=True))
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -21,8 +20,9 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from benchmarks.load import dataset, generators, report
+from benchmarks.load import dataset, generators, latency, report
 from benchmarks.load.servers import KINDS, SERVERS, Running, Target, all_targets
+from todo_api.servers import DEFAULT_SERVER
 
 SECRET = "benchmark-secret-" + "s" * 40
 ENDPOINT_PATHS = {
@@ -30,12 +30,6 @@ ENDPOINT_PATHS = {
     "list_filtered": "/api/{user}/tasks?status=pending&priority=high&sort_by=dueDate&sort_order=asc",
     "stats": "/api/{user}/stats",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # type: ignore[no-any-return]
 
 
 def request_sets(users: list[str], workdir: Path) -> dict[str, tuple[list[tuple[str, str]], Path]]:
@@ -73,13 +67,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", nargs="+", help="only these servers (default: all)")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--endpoints", nargs="+", default=["list", "list_filtered", "stats", "stats_10k"])
+    parser.add_argument("--parts", nargs="+", default=["servers", "latency"], choices=["servers", "latency"],
+                        help="servers: every app under every server; latency: the database-latency axis")
+    parser.add_argument("--latencies", nargs="+", type=float, default=[0, 2, 10, 30],
+                        help="database round trips to sweep, in ms (--short: 10)")
+    parser.add_argument("--latency-servers", nargs="+",
+                        help="the API's servers on the latency axis (default: all; --short: the defaults)")
+    parser.add_argument("--latency-endpoints", nargs="+", default=["list", "stats"])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument(
         "--out", type=Path, help="default: benchmarks/results (--short: benchmarks/results/short)"
     )
     args = parser.parse_args(argv)
+    args.latency_direct = not args.short  # the proxy's own cost: direct beside 0 ms
     if args.short:
         args.users, args.big_user_tasks, args.seconds, args.warmup = 200, 2000, 2.0, 0.5
+        args.latencies = [10.0]
+        args.latency_servers = args.latency_servers or sorted(set(DEFAULT_SERVER.values()))
     if args.out is None:
         args.out = Path("benchmarks/results/short" if args.short else "benchmarks/results")
     return args
@@ -116,7 +120,16 @@ def main(argv: list[str] | None = None) -> int:
             for t in all_targets(tuple(args.frameworks))
             if t.kind in args.kinds and (not args.servers or t.server in args.servers)
         ]
-        cells = run_all(targets, args, sets, env, workdir)
+        cells = run_all(targets, args, sets, env, workdir) if "servers" in args.parts else []
+        latency_targets = [
+            t
+            for t in all_targets(tuple(args.frameworks))
+            if t.kind == "api" and (not args.latency_servers or t.server in args.latency_servers)
+            and (not args.short or t.server == DEFAULT_SERVER[t.framework])
+        ]
+        latency_cells = []
+        if "latency" in args.parts:
+            latency_cells = latency.sweep(latency_targets, args, sets, env, workdir)
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -129,10 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{generator}; {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}."
     )
-    table = report.save(cells, args.out, context, "todo-api load benchmark (requests per second)")
-    print("\n" + table, flush=True)
-    print(f"wrote {args.out}/latest.md, latest.json, latest.png in {time.monotonic() - started:.0f} s")
-    failed = [c for c in cells if c.result.errors or c.result.non200 or not c.result.requests]
+    if cells:
+        table = report.save(cells, args.out, context, "todo-api load benchmark (requests per second)")
+        print("\n" + table, flush=True)
+    if latency_cells:
+        print("\n" + latency.save(latency_cells, args.out, args.connections), flush=True)
+    print(f"wrote the results to {args.out}/ in {time.monotonic() - started:.0f} s")
+    every_cell: list[report.Cell | latency.LatencyCell] = [*cells, *latency_cells]
+    failed = [c for c in every_cell if c.result.errors or c.result.non200 or not c.result.requests]
     for cell in failed:
         print(f"FAILED {cell.target.name} {cell.endpoint}: {cell.result}", file=sys.stderr)
     return 1 if failed else 0
@@ -149,12 +166,9 @@ def run_all(
     for number, target in enumerate(targets, 1):
         endpoints = list(args.endpoints) + (["trivial"] if target.kind == "raw" else [])
         print(f"[{number}/{len(targets)}] {target.label}: {', '.join(endpoints)}", flush=True)
-        port = free_port()
-        server = Running(
-            target, port, args.workers, env, str(workdir / f"{target.name.replace('/', '-')}.log")
-        )
+        server = Running.start(target, args.workers, env, workdir)
+        port = server.port
         try:
-            server.wait_ready()
             for endpoint in endpoints:
                 pairs, path = sets[endpoint]
                 if args.warmup:

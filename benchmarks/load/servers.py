@@ -5,12 +5,15 @@ from __future__ import annotations
 import http.client
 import os
 import signal
+import socket
 import subprocess
 import time
+from pathlib import Path
 
 import attrs
 
 from todo_api.servers import SERVERS, server_command
+from todo_api.settings import DEFAULT_POOL_MAX_SIZE
 
 KINDS = ("api", "minimal", "raw")
 APPS = {
@@ -21,6 +24,12 @@ APPS = {
     ("quart", "minimal"): "benchmarks.load.baselines.quart_minimal:app",
     ("quart", "raw"): "benchmarks.load.baselines.raw_asgi:app",
 }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # type: ignore[no-any-return]
 
 
 @attrs.frozen
@@ -43,9 +52,11 @@ class Target:
         return f"{what} · {self.server}"
 
     def command(self, port: int, workers: int) -> list[str]:
+        """As `todo-api serve` runs it: a WSGI worker has as many threads as pooled connections."""
         interface = "wsgi" if self.framework == "flask" else "asgi"
         app = APPS[(self.framework, self.kind)]
-        return server_command(self.server, app, interface, "127.0.0.1", port, workers)
+        threads = int(os.environ.get("DB_POOL_MAX_SIZE", DEFAULT_POOL_MAX_SIZE))
+        return server_command(self.server, app, interface, "127.0.0.1", port, workers, threads)
 
 
 def all_targets(frameworks: tuple[str, ...] = ("flask", "quart")) -> list[Target]:
@@ -65,6 +76,20 @@ class Running:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    @classmethod
+    def start(
+        cls, target: Target, workers: int, env: dict[str, str], workdir: Path, tag: str = ""
+    ) -> Running:
+        """Start `target` on a free port, its log in `workdir`, and wait until it answers."""
+        log = workdir / f"{target.name.replace('/', '-')}{'-' + tag if tag else ''}.log"
+        server = cls(target, free_port(), workers, env, str(log))
+        try:
+            server.wait_ready()
+        except Exception:
+            server.stop()
+            raise
+        return server
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

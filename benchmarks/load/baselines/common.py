@@ -13,6 +13,7 @@ import jwt
 
 SECRET = os.environ.get("BETTER_AUTH_SECRET", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+POOL_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "16"))  # sized like the API's, for a fair comparison
 
 COLUMNS = (
     "id",

@@ -7,6 +7,7 @@ from psycopg_pool import ConnectionPool
 
 from benchmarks.load.baselines.common import (
     DATABASE_URL,
+    POOL_SIZE,
     STATS_SQL,
     list_query,
     stats_json,
@@ -15,7 +16,7 @@ from benchmarks.load.baselines.common import (
 )
 
 app = flask.Flask(__name__)
-pool = ConnectionPool(DATABASE_URL, min_size=1, max_size=4, kwargs={"autocommit": True})
+pool = ConnectionPool(DATABASE_URL, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True})
 JSON = {"Content-Type": "application/json"}
 
 

@@ -7,6 +7,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from benchmarks.load.baselines.common import (
     DATABASE_URL,
+    POOL_SIZE,
     STATS_SQL,
     list_query,
     stats_json,
@@ -15,7 +16,9 @@ from benchmarks.load.baselines.common import (
 )
 
 app = quart.Quart(__name__)
-pool = AsyncConnectionPool(DATABASE_URL, min_size=1, max_size=10, kwargs={"autocommit": True}, open=False)
+pool = AsyncConnectionPool(
+    DATABASE_URL, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=False
+)
 JSON = {"Content-Type": "application/json"}
 
 

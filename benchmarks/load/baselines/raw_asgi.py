@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from benchmarks.load.baselines.common import (
     DATABASE_URL,
+    POOL_SIZE,
     STATS_SQL,
     list_query,
     split_path,
@@ -26,7 +27,7 @@ async def get_pool() -> AsyncConnectionPool:
     async with opening:
         if pool is None:
             pool = AsyncConnectionPool(
-                DATABASE_URL, min_size=1, max_size=10, kwargs={"autocommit": True}, open=False
+                DATABASE_URL, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=False
             )
             await pool.open()
     return pool

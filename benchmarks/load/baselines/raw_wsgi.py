@@ -9,6 +9,7 @@ from psycopg_pool import ConnectionPool
 
 from benchmarks.load.baselines.common import (
     DATABASE_URL,
+    POOL_SIZE,
     STATS_SQL,
     list_query,
     split_path,
@@ -17,7 +18,7 @@ from benchmarks.load.baselines.common import (
     user_id,
 )
 
-pool = ConnectionPool(DATABASE_URL, min_size=1, max_size=4, kwargs={"autocommit": True}, open=False)
+pool = ConnectionPool(DATABASE_URL, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True}, open=False)
 
 
 def respond(start_response: Callable[..., Any], status: str, body: bytes) -> Iterable[bytes]:
