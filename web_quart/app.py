@@ -41,6 +41,14 @@ def scope_headers(scope: Any) -> dict[str, str]:
     return lower_headers((name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs)
 
 
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+def may_carry_body(method: str, headers: dict[str, str]) -> bool:
+    """Whether to wait for a body: not for a GET-like request that announces none (most of them)."""
+    return method not in BODYLESS_METHODS or "content-length" in headers or "transfer-encoding" in headers
+
+
 async def read_body(request: quart.Request) -> bytes:
     try:
         return cast(bytes, await request.get_data(cache=False, as_text=False))
@@ -87,10 +95,9 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
 
     async def dispatch() -> ApiResponse:
         request = quart.request
-        body = await read_body(request)
-        plan = api.handle(
-            Request(request.method, request.path, request.query_string, scope_headers(request.scope), body)
-        )
+        headers = scope_headers(request.scope)
+        body = await read_body(request) if may_carry_body(request.method, headers) else b""
+        plan = api.handle(Request(request.method, request.path, request.query_string, headers, body))
         database = cast(aio.Database, state["database"])
         return to_quart(await database.run(plan, fetch_keys_async))
 
