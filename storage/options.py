@@ -88,18 +88,22 @@ def prepare_threshold(mode: PreparedMode, reported_pid: int, real_pid: int | Non
 def hung_up(pgconn: PGconn) -> bool:
     """Whether the server has closed this idle connection (a restart, a pooler's idle timeout).
 
-    An idle connection has nothing to read; if its socket is readable, the server sent a
-    goodbye (or, rarely, a notice): read it, and let libpq say whether the line is still up.
-    One poll, no round trip, so every checkout can afford it.
+    An idle connection has nothing to read. A server that hangs up sends a last message
+    (FATAL: terminating connection) and then ends the stream: read until the socket is
+    quiet, and let libpq say whether the line is still up. A stray notice reads as quiet
+    after one read, so the connection is kept. No round trip: every checkout can afford it.
     """
     if pgconn.status != ConnStatus.OK:
         return True
     poller = select.poll()
     poller.register(pgconn.socket, select.POLLIN)
-    if not poller.poll(0):
-        return False
-    try:
-        pgconn.consume_input()
-    except OperationalError:
-        return True
-    return pgconn.status != ConnStatus.OK
+    for _ in range(3):
+        if not poller.poll(0):
+            return False
+        try:
+            pgconn.consume_input()
+        except OperationalError:
+            return True
+        if pgconn.status != ConnStatus.OK:
+            return True
+    return True  # still talking to an idle client: not a connection to trust with a request

@@ -105,3 +105,14 @@ def test_each_statement_commits_on_its_own(run, database_url):
 def test_keys_are_fetched_through_the_given_fetcher_before_queries(run, database_url):
     response = run(database_url, keys_then_query_plan())
     assert body(response) == "keys from http://issuer.test/jwks"
+
+
+def test_a_statement_past_the_timeout_is_cancelled_as_57014(run, database_url):
+    import time
+
+    began = time.monotonic()
+    response = run(database_url, echo_plan("SELECT pg_sleep(30)"), DatabaseOptions(statement_timeout=0.5))
+    assert body(response) == {"unavailable": False, "sqlstate": "57014"}
+    assert time.monotonic() - began < 10  # cancelled, not waited out
+    after = run(database_url, echo_plan("SELECT 1"), DatabaseOptions(statement_timeout=0.5))
+    assert body(after) == [[1]]
