@@ -12,7 +12,8 @@ UNREACHABLE = (psycopg.OperationalError, PoolTimeout)
 
 
 def storage_failure(error: Exception) -> StorageFailure:
-    if isinstance(error, UNREACHABLE):
-        return StorageFailure(unavailable=True, message=str(error).strip())
+    """Unavailable when no server answered; else its SQLSTATE (a cancelled statement is 57014,
+    an OperationalError too, but one the server answered)."""
     sqlstate = getattr(error, "sqlstate", None)
-    return StorageFailure(unavailable=False, sqlstate=sqlstate, message=str(error).strip())
+    unavailable = isinstance(error, UNREACHABLE) and sqlstate is None
+    return StorageFailure(unavailable=unavailable, sqlstate=sqlstate, message=str(error).strip())
