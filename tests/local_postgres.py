@@ -33,6 +33,14 @@ def free_port() -> int:
         return probe.getsockname()[1]  # type: ignore[no-any-return]
 
 
+def give_to(user: str | None, path: Path) -> None:
+    """Make `path` (and all below it) the server user's, when the server runs as another user."""
+    if user:
+        entry = pwd.getpwnam(user)
+        for each in [path, *path.rglob("*")]:
+            os.chown(each, entry.pw_uid, entry.pw_gid)
+
+
 class LocalPostgres:
     def __init__(self, directory: Path, bin_dir: Path | None = None,
                  settings: dict[str, str] | None = None, hba: str | None = None) -> None:
@@ -56,10 +64,7 @@ class LocalPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}" + (f"?{query}" if query else "")
 
     def _own(self, path: Path) -> None:
-        if self.user:
-            entry = pwd.getpwnam(self.user)
-            for each in [path, *path.rglob("*")]:
-                os.chown(each, entry.pw_uid, entry.pw_gid)
+        give_to(self.user, path)
 
     def _run_as(self, command: list[str]) -> None:
         subprocess.run(command, check=True, capture_output=True, user=self.user, timeout=120)
