@@ -1,3 +1,3 @@
 """Fixtures shared by tests/ and benchmarks/: the database, loaded as a plugin."""
 
-pytest_plugins = ["tests.database", "tests.pgbouncer", "tests.tls_postgres"]
+pytest_plugins = ["tests.database", "tests.local_postgres", "tests.pgbouncer", "tests.tls_postgres"]

@@ -21,6 +21,10 @@ from psycopg.pq.abc import PGconn
 
 PreparedMode = Literal["auto", "on", "off"]
 
+DEFAULT_POOL_MAX_SIZE = 16
+"""Connections per server process, and the threads of a WSGI worker. 16 per worker keeps a
+database 10 ms away busy at 32 concurrent requests over 2 workers (README, "Sizing")."""
+
 REAL_BACKEND_PID = "SELECT pg_backend_pid()"
 """Asked once per new connection in `auto` mode; see `behind_a_pooler`."""
 
@@ -37,7 +41,7 @@ serves again within about a second, instead of after the pool's next backed-off 
 class DatabaseOptions:
     """The pool and statement settings of one server process (from DB_* settings)."""
 
-    max_size: int = 10
+    max_size: int = DEFAULT_POOL_MAX_SIZE
     min_size: int = 1
     pool_timeout: float = 5.0  # waiting for a free connection, then 503
     statement_timeout: float = 5.0  # one statement, then it is cancelled and answers 503

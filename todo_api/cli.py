@@ -74,6 +74,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"todo-api: applied migrations {', '.join(applied)}", flush=True)
         if database is not None:
             print(f"todo-api: embedded PostgreSQL, data in {database.pgdata}", flush=True)
+        threads = f" x {settings.pool_max_size} threads" if args.frontend == "flask" else ""
+        print(f"todo-api: {args.frontend} under {server_name}, {args.workers} worker(s){threads}, "
+              f"up to {args.workers * settings.pool_max_size} database connections", flush=True)
         if generated_secret:
             print("todo-api: development secret in use; try:", flush=True)
             print(curl_hint(settings, host, port), flush=True)

@@ -13,12 +13,9 @@ from typing import TypeVar, cast, get_args
 
 import attrs
 
-from storage.options import PreparedMode
+from storage.options import DEFAULT_POOL_MAX_SIZE, PreparedMode
 
 N = TypeVar("N", int, float)
-DEFAULT_POOL_MAX_SIZE = 16
-"""Connections per server process, and the threads of a WSGI worker. 16 per worker keeps a
-database 10 ms away busy at 32 concurrent requests over 2 workers (README, "Sizing")."""
 MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import attrs
 
+from storage.options import DEFAULT_POOL_MAX_SIZE
 from todo_api.servers import SERVERS, server_command
-from todo_api.settings import DEFAULT_POOL_MAX_SIZE
 
 KINDS = ("api", "minimal", "raw")
 APPS = {

@@ -5,22 +5,9 @@ a pooler's idle timeout). Each is checked at checkout for a server that hung up,
 a round trip, so the first requests after the restart answer 200, not 503.
 """
 
-import tempfile
-from pathlib import Path
 
-import pytest
 
-from storage.migrate import migrate
 from tests.api.clients import make_call, request
-from tests.local_postgres import LocalPostgres
-
-
-@pytest.fixture
-def own_postgres():
-    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="todo-pg-")))
-    migrate(server.url())
-    yield server
-    server.remove()
 
 
 def test_the_first_requests_after_a_restart_succeed(client, frontend_factory, own_postgres, user):

@@ -29,12 +29,26 @@ def test_values_are_read():
     ({"DEBUG": "maybe"}, "DEBUG"),
     ({"BETTER_AUTH_SECRET": "short"}, "BETTER_AUTH_SECRET"),
     ({"CORS_ORIGINS": "localhost:3000"}, "CORS_ORIGINS"),
+    ({"DB_PREPARED_STATEMENTS": "sometimes"}, "DB_PREPARED_STATEMENTS"),
+    ({"DB_STATEMENT_TIMEOUT": "0"}, "DB_STATEMENT_TIMEOUT"),
+    ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
+    ({"DB_POOL_MAX_SIZE": "0"}, "DB_POOL_MAX_SIZE"),
 ])
 def test_mistakes_name_the_variable(env, names):
     with pytest.raises(ConfigError) as caught:
         Settings.from_env(env)
     assert names in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_database_settings():
+    defaults = Settings.from_env({})
+    assert (defaults.pool_max_size, defaults.pool_timeout, defaults.statement_timeout) == (16, 5.0, 5.0)
+    assert defaults.prepared_statements == "auto"
+    given = Settings.from_env({"DB_POOL_MAX_SIZE": "40", "DB_POOL_TIMEOUT": "2.5", "DB_STATEMENT_TIMEOUT": "30",
+                               "DB_PREPARED_STATEMENTS": "OFF"})
+    assert (given.pool_max_size, given.pool_timeout, given.statement_timeout) == (40, 2.5, 30.0)
+    assert given.prepared_statements == "off"
 
 
 def test_missing_requirements_say_what_to_set():

@@ -10,29 +10,17 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from storage.migrate import migrate
 from tests.helpers import SECRET, make_token, new_user_id
-from tests.local_postgres import LocalPostgres
 from tests.servers.test_real_servers import FRONTENDS, Server, call
 
 POOL_TIMEOUT = 2.0
 SLACK = 3.0  # a loaded 2-core machine: generous, yet far below "hanging"
-
-
-@pytest.fixture
-def own_postgres():
-    server = LocalPostgres(Path(tempfile.mkdtemp(prefix="todo-pg-")))
-    migrate(server.url())
-    yield server
-    server.remove()
 
 
 class Load:
