@@ -11,6 +11,7 @@ import sys
 import time
 from types import FrameType
 
+from storage.capacity import connections_available
 from storage.migrate import migrate
 from todo_api import devmode
 from todo_api.servers import APPS, DEFAULT_SERVER, SERVERS, server_command
@@ -58,6 +59,19 @@ def supervise(server: subprocess.Popen[bytes]) -> int:
     return 0 if stopped_on_request else server.returncode  # uvicorn re-raises the stop signal
 
 
+def print_sizing(args: argparse.Namespace, server_name: str, settings: Settings) -> None:
+    """What this deployment will open, and a warning when PostgreSQL cannot accept that many."""
+    threads = f" x {settings.pool_max_size} threads" if args.frontend == "flask" else ""
+    planned = args.workers * settings.pool_max_size
+    print(f"todo-api: {args.frontend} under {server_name}, {args.workers} worker(s){threads}, "
+          f"up to {planned} database connections", flush=True)
+    available = connections_available(settings.require_database_url())
+    if available is not None and planned > available:
+        print(f"todo-api: warning: PostgreSQL accepts {available} connections, fewer than the {planned} "
+              f"this may open (--workers x DB_POOL_MAX_SIZE); requests past them will answer 503. "
+              f"Lower DB_POOL_MAX_SIZE, or connect through a pooler", file=sys.stderr, flush=True)
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     server_name = args.server or DEFAULT_SERVER[args.frontend]
     if server_name not in SERVERS[args.frontend]:
@@ -74,9 +88,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"todo-api: applied migrations {', '.join(applied)}", flush=True)
         if database is not None:
             print(f"todo-api: embedded PostgreSQL, data in {database.pgdata}", flush=True)
-        threads = f" x {settings.pool_max_size} threads" if args.frontend == "flask" else ""
-        print(f"todo-api: {args.frontend} under {server_name}, {args.workers} worker(s){threads}, "
-              f"up to {args.workers * settings.pool_max_size} database connections", flush=True)
+        print_sizing(args, server_name, settings)
         if generated_secret:
             print("todo-api: development secret in use; try:", flush=True)
             print(curl_hint(settings, host, port), flush=True)

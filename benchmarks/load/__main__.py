@@ -167,18 +167,10 @@ def run_all(
         endpoints = list(args.endpoints) + (["trivial"] if target.kind == "raw" else [])
         print(f"[{number}/{len(targets)}] {target.label}: {', '.join(endpoints)}", flush=True)
         server = Running.start(target, args.workers, env, workdir)
-        port = server.port
         try:
             for endpoint in endpoints:
-                pairs, path = sets[endpoint]
-                if args.warmup:
-                    generators.measure(port, pairs, path, args.connections, args.warmup)
-                result = generators.measure(port, pairs, path, args.connections, args.seconds)
-                print(
-                    f"    {endpoint:14} {result.rps:8,.0f} req/s  p99 {result.p99_ms:6.1f} ms"
-                    f"  failed {result.errors + result.non200}",
-                    flush=True,
-                )
+                result = generators.measure_endpoint(server.port, endpoint, sets[endpoint], args.connections,
+                                                     args.warmup, args.seconds)
                 cells.append(report.Cell(target, endpoint, result))
         finally:
             server.stop()

@@ -129,3 +129,17 @@ def measure(
     if have_wrk():
         return run_wrk(port, requests_file, connections, seconds)
     return run_builtin(port, pairs, connections, seconds)
+
+
+def measure_endpoint(
+    port: int, endpoint: str, requests: tuple[list[tuple[str, str]], Path], connections: int,
+    warmup: float, seconds: float,
+) -> Measurement:
+    """Warm up, measure, and print the one-line result of one endpoint of a running server."""
+    pairs, path = requests
+    if warmup:
+        measure(port, pairs, path, connections, warmup)
+    result = measure(port, pairs, path, connections, seconds)
+    print(f"    {endpoint:14} {result.rps:8,.0f} req/s  p99 {result.p99_ms:6.1f} ms"
+          f"  failed {result.errors + result.non200}", flush=True)
+    return result

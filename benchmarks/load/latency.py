@@ -71,12 +71,8 @@ def sweep(
                 server = Running.start(target, args.workers, point_env, workdir, f"rtt{rtt_label(rtt_ms)}")
                 try:
                     for endpoint in args.latency_endpoints:
-                        pairs, path = sets[endpoint]
-                        if args.warmup:
-                            generators.measure(server.port, pairs, path, args.connections, args.warmup)
-                        result = generators.measure(server.port, pairs, path, args.connections, args.seconds)
-                        print(f"    {endpoint:14} {result.rps:8,.0f} req/s  p99 {result.p99_ms:6.1f} ms"
-                              f"  failed {result.errors + result.non200}", flush=True)
+                        result = generators.measure_endpoint(server.port, endpoint, sets[endpoint],
+                                                             args.connections, args.warmup, args.seconds)
                         cells.append(LatencyCell(target, endpoint, rtt_ms, result))
                 finally:
                     server.stop()

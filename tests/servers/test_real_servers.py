@@ -200,3 +200,13 @@ def test_migrate_command(tmp_path, create_database):
     again = subprocess.run([TODO_API, "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True,
                            timeout=60, check=True)
     assert "nothing" in again.stdout
+
+
+def test_serve_warns_when_postgresql_cannot_take_every_connection(database_url, tmp_path):
+    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "DB_POOL_MAX_SIZE": "400"}
+    server = Server("quart", tmp_path, env, workers=1)
+    try:
+        assert any("up to 400 database connections" in line for line in server.lines)
+        assert any("warning: PostgreSQL accepts" in line and "fewer than the 400" in line for line in server.lines)
+    finally:
+        assert server.stop() == 0, "\n".join(server.lines)

@@ -91,3 +91,13 @@ def test_migrations_run_through_the_pooler(create_database, pgbouncer):
     url = pgbouncer.url(create_database(migrated=False))
     assert "0001_create_tasks" in migrate(url)[0]
     assert migrate(url) == []
+
+
+def test_the_connection_limit_is_known_directly_and_not_behind_a_pooler(database_url, pooled_database_url):
+    from storage.capacity import connections_available
+
+    with psycopg.connect(database_url) as conn:
+        limit = conn.execute("SELECT current_setting('max_connections')::int"
+                             " - current_setting('superuser_reserved_connections')::int").fetchone()[0]
+    assert connections_available(database_url) == limit
+    assert connections_available(pooled_database_url) is None
