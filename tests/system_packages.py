@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 _apt_updated = False
+_failed: dict[str, str] = {}  # package -> why its install failed: not tried again in this run
 
 
 def installed(candidates: list[str]) -> str | None:
@@ -34,15 +35,18 @@ def require(candidates: list[str], package: str) -> str:
     how = f"install Debian's {package} (`apt-get install {package}`) to run this test"
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip(f"{candidates[0]} is missing: {how}")
+    if package in _failed:
+        pytest.skip(_failed[package])
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         if not _apt_updated:
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=300)
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=45)
             _apt_updated = True
         subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, check=True,
-                       capture_output=True, timeout=600)
+                       capture_output=True, timeout=60)  # both within the test's own timeout
     except (subprocess.SubprocessError, OSError) as error:
-        pytest.skip(f"{candidates[0]} is missing and `apt-get install {package}` failed ({error}): {how}")
+        _failed[package] = f"{candidates[0]} is missing and `apt-get install {package}` failed ({error}): {how}"
+        pytest.skip(_failed[package])
     path = installed(candidates)
     if not path:
         pytest.skip(f"{package} was installed but {candidates[0]} is not there: {how}")
