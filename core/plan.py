@@ -47,13 +47,10 @@ class StorageFailure(Exception):
         return self.unavailable or sqlstate in TRANSIENT_SQLSTATES or sqlstate[:2] in TRANSIENT_CLASSES
 
 
-QUERY_CANCELED = "57014"
-"""A statement that outlived DB_STATEMENT_TIMEOUT (cancelled by the driver or the server)."""
-
 TRANSIENT_CLASSES = frozenset({
     "08",  # connection exception
     "53",  # insufficient resources: too many connections, out of memory, disk full
-    "57",  # operator intervention: query canceled, admin or crash shutdown, cannot connect now
+    "57",  # operator intervention: query canceled (57014: past DB_STATEMENT_TIMEOUT), shutdowns
 })
 TRANSIENT_SQLSTATES = frozenset({
     "40001",  # serialization failure

@@ -1,14 +1,13 @@
 """Running plans on an async psycopg pool, for the async (ASGI) frontend.
 
-The twin of `storage.sync`: the same steps, with `await` where I/O happens. The statement
-timeout needs no watchdog here: `asyncio.timeout` interrupts the wait, and psycopg then
-sends PostgreSQL a cancel request and waits for the statement to stop (closing the
-connection if it does not).
+The twin of `storage.sync`: the same steps, with `await` where I/O happens, and the same
+watchdog for the statement timeout (its thread cancels a statement of either kind of
+connection; `asyncio.timeout` would leave it to psycopg, which waits 5 s for the cancel and
+5 s more for the statement when the network is gone).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -17,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import QUERY_CANCELED, Plan, Query, Rows, StorageFailure
+from core.plan import Plan, Query, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
@@ -28,6 +27,7 @@ from storage.options import (
     prepare_threshold,
 )
 from storage.stepping import advance
+from storage.watchdog import Watchdog
 
 KeyFetcher = Callable[[FetchKeys], Awaitable[FetchedKeys]]
 
@@ -38,13 +38,16 @@ class Database:
     def __init__(self, conninfo: str, options: DatabaseOptions = DEFAULT_OPTIONS) -> None:
         self.options = options
         self.pool = AsyncConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
+        self.watchdog = Watchdog(options.statement_timeout)
 
     async def open(self) -> Database:
         """Opens in the background: start-up does not wait for the database."""
         await self.pool.open(wait=False)
+        self.watchdog.start()
         return self
 
     async def close(self) -> None:
+        self.watchdog.stop()
         await self.pool.close()
 
     async def _configure(self, conn: psycopg.AsyncConnection) -> None:
@@ -66,14 +69,11 @@ class Database:
 
     async def execute(self, conn: psycopg.AsyncConnection, query: Query) -> Rows | StorageFailure:
         try:
-            async with asyncio.timeout(self.options.statement_timeout):
+            with self.watchdog.watch(conn):
                 cursor = await conn.execute(query.sql, query.params)
                 return await cursor.fetchall()
         except psycopg.Error as error:
             return storage_failure(error)
-        except TimeoutError:
-            message = f"statement cancelled after {self.options.statement_timeout:g} s"
-            return StorageFailure(unavailable=False, sqlstate=QUERY_CANCELED, message=message)
 
     async def run(self, plan: Plan, fetch_keys: KeyFetcher) -> Response:
         """Keys are fetched before a connection is taken: no connection waits on HTTP."""

@@ -1,4 +1,4 @@
-"""The statement timeout for the sync driver: a thread that cancels statements running too long.
+"""The statement timeout for both drivers: a thread that cancels statements running too long.
 
 A server-side `statement_timeout` would need a session `SET` (lost, or leaked onto other
 clients, behind a transaction-mode pooler) or a startup option (refused by PgBouncer).
@@ -6,7 +6,8 @@ So the client keeps the time: each statement registers its deadline; past it, th
 watchdog sends PostgreSQL a cancel request (the statement fails with 57014, which the
 core answers 503), and if the statement is still not back a moment later (the server
 or the network is gone), it shuts the socket so that the waiting thread is freed.
-The async driver needs no thread: `asyncio.timeout` does the same (see `storage.aio`).
+A cancel request and a socket shutdown are safe from another thread for a sync and an
+async connection alike, so one watchdog per process serves either driver.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
+from psycopg import capabilities, generators, waiting
 
 log = logging.getLogger("todo_api")
+
+Connection = psycopg.Connection[Any] | psycopg.AsyncConnection[Any]
 
 FORCE_CLOSE_AFTER_SECONDS = 2.0
 """After the cancel request, how long a statement may take to stop before its socket is shut."""
@@ -32,7 +37,7 @@ class Watch:
 
     __slots__ = ("conn", "deadline", "cancelled")
 
-    def __init__(self, conn: psycopg.Connection, deadline: float) -> None:
+    def __init__(self, conn: Connection, deadline: float) -> None:
         self.conn, self.deadline, self.cancelled = conn, deadline, False
 
 
@@ -55,7 +60,7 @@ class Watchdog:
             self.thread.join(timeout=5)
 
     @contextlib.contextmanager
-    def watch(self, conn: psycopg.Connection) -> Iterator[None]:
+    def watch(self, conn: Connection) -> Iterator[None]:
         key, entry = id(conn), Watch(conn, time.monotonic() + self.timeout)
         self.running[key] = entry
         try:
@@ -81,14 +86,25 @@ class Watchdog:
                     shut_socket(entry.conn)
 
 
-def cancel(conn: psycopg.Connection) -> None:
+def cancel(conn: Connection) -> None:
+    """Send PostgreSQL a cancel request for this connection's statement, giving up after a while.
+
+    libpq 17's non-blocking cancel, driven here with a timeout: the classic PQcancel blocks
+    without one (and, in psycopg's C build, holding the GIL), so a server that stopped
+    answering would freeze the whole process.
+    """
     try:
-        conn.cancel()
-    except psycopg.Error as error:
+        if capabilities.has_cancel_safe():
+            request = conn.pgconn.cancel_conn()
+            request.start()
+            waiting.wait_conn(generators.cancel(request), timeout=FORCE_CLOSE_AFTER_SECONDS)
+        else:
+            conn.cancel()
+    except Exception as error:  # a failed cancel is logged; the socket shutdown follows
         log.warning("cancel request failed: %s", error)
 
 
-def shut_socket(conn: psycopg.Connection) -> None:
+def shut_socket(conn: Connection) -> None:
     """Wake the thread blocked on this connection: its read ends, the pool discards it."""
     with contextlib.suppress(OSError, psycopg.Error):
         duplicate = socket.socket(fileno=os.dup(conn.pgconn.socket))

@@ -116,3 +116,42 @@ def test_a_statement_past_the_timeout_is_cancelled_as_57014(run, database_url):
     assert time.monotonic() - began < 10  # cancelled, not waited out
     after = run(database_url, echo_plan("SELECT 1"), DatabaseOptions(statement_timeout=0.5))
     assert body(after) == [[1]]
+
+
+def frozen_mid_plan(proxy_pid, waited):
+    """A plan whose connection works for one statement, then the network goes silent;
+    `waited` gets how long the second statement took to come back (answer or failure)."""
+    import os
+    import signal
+    import time
+
+    yield Query("SELECT 1")
+    os.kill(proxy_pid, signal.SIGSTOP)
+    began = time.monotonic()
+    response = yield from echo_plan("SELECT 1")
+    waited.append(time.monotonic() - began)
+    return response
+
+
+def test_a_database_that_stops_answering_frees_the_request_soon_after_the_timeout(run, database_url):
+    """The network goes silent mid-plan (the proxy is frozen): the cancel request cannot
+    arrive either, so the watchdog shuts the socket; the plan hears 'unavailable' within
+    the timeout plus the watchdog's grace, not after TCP gives up minutes later."""
+    import os
+    import signal
+
+    from psycopg.conninfo import make_conninfo
+
+    from benchmarks.load.latency import upstream_of
+    from benchmarks.load.latency_proxy import LatencyProxy
+    from storage.watchdog import FORCE_CLOSE_AFTER_SECONDS
+
+    waited: list[float] = []
+    with LatencyProxy(upstream_of(database_url), 1) as proxy:
+        url = make_conninfo(database_url, host="127.0.0.1", port=proxy.port)
+        try:
+            response = run(url, frozen_mid_plan(proxy.process.pid, waited), DatabaseOptions(statement_timeout=0.5))
+        finally:
+            os.kill(proxy.process.pid, signal.SIGCONT)
+    assert body(response)["unavailable"] is True
+    assert waited[0] < 0.5 + FORCE_CLOSE_AFTER_SECONDS + 3  # slack for a loaded machine; TCP would take minutes
