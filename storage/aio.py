@@ -22,9 +22,9 @@ from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    auto_prepare_threshold,
     hung_up,
     pool_arguments,
-    prepare_threshold,
 )
 from storage.stepping import advance
 from storage.watchdog import Watchdog
@@ -54,7 +54,7 @@ class Database:
         if self.options.prepared_statements == "auto":
             cursor = await conn.execute(REAL_BACKEND_PID)
             (real_pid,) = await cursor.fetchone() or (None,)
-            conn.prepare_threshold = prepare_threshold("auto", conn.info.backend_pid, real_pid)
+            conn.prepare_threshold = auto_prepare_threshold(conn.info.backend_pid, real_pid)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:

@@ -83,10 +83,12 @@ def behind_a_pooler(reported_pid: int, real_pid: int) -> bool:
     return reported_pid != real_pid
 
 
-def prepare_threshold(mode: PreparedMode, reported_pid: int, real_pid: int | None) -> int | None:
-    """psycopg's prepare_threshold for a new connection: its default (5), or None (never)."""
+def auto_prepare_threshold(reported_pid: int, real_pid: int | None) -> int | None:
+    """`auto` mode's prepare_threshold for a new connection: psycopg's default (5) on a direct
+    connection, None (never prepare) behind a pooler. `on` and `off` need no test: they are
+    psycopg's default and a `prepare_threshold=None` connection argument."""
     direct = real_pid is not None and not behind_a_pooler(reported_pid, real_pid)
-    return 5 if mode == "on" or (mode == "auto" and direct) else None
+    return 5 if direct else None
 
 
 def hung_up(pgconn: PGconn) -> bool:

@@ -21,9 +21,9 @@ from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    auto_prepare_threshold,
     hung_up,
     pool_arguments,
-    prepare_threshold,
 )
 from storage.stepping import advance
 from storage.watchdog import Watchdog
@@ -52,7 +52,7 @@ class Database:
     def _configure(self, conn: psycopg.Connection) -> None:
         if self.options.prepared_statements == "auto":
             (real_pid,) = conn.execute(REAL_BACKEND_PID).fetchone() or (None,)
-            conn.prepare_threshold = prepare_threshold("auto", conn.info.backend_pid, real_pid)
+            conn.prepare_threshold = auto_prepare_threshold(conn.info.backend_pid, real_pid)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from storage import aio, sync
-from storage.options import DatabaseOptions, behind_a_pooler, prepare_threshold
+from storage.options import DatabaseOptions, auto_prepare_threshold, behind_a_pooler
 from tests.pgbouncer import server_pids
 
 
@@ -45,11 +45,9 @@ def threshold_of(request):
 def test_the_decision_rule():
     assert not behind_a_pooler(4242, 4242)
     assert behind_a_pooler(-1734567890, 4242)
-    assert prepare_threshold("auto", 4242, 4242) == 5
-    assert prepare_threshold("auto", 99, 4242) is None
-    assert prepare_threshold("auto", 4242, None) is None
-    assert prepare_threshold("on", 99, 4242) == 5
-    assert prepare_threshold("off", 4242, 4242) is None
+    assert auto_prepare_threshold(4242, 4242) == 5
+    assert auto_prepare_threshold(99, 4242) is None
+    assert auto_prepare_threshold(4242, None) is None
 
 
 def test_direct_connections_prepare_statements(threshold_of, database_url):
