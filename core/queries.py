@@ -1,8 +1,9 @@
 """Every SQL statement the API runs, each scoped to one user's rows.
 
 PostgreSQL renders each task (and the stats) as JSON text, so the Python tier passes
-bytes through instead of building and re-encoding dictionaries. Timestamps are
-rendered in UTC with an explicit `Z`, whatever the session's TimeZone is.
+bytes through instead of building and re-encoding dictionaries. A task's JSON is
+stored with the row (timestamps in UTC with an explicit `Z`); the stats are built per
+request from the user's counters.
 """
 
 from __future__ import annotations
@@ -16,19 +17,9 @@ from core.plan import Query
 from core.tasks import CATEGORIES, PRIORITIES
 
 
-def utc_text(column: str) -> str:
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
-TASK_JSON = (
-    "json_build_object("
-    "'id', id, 'title', title, 'description', description, "
-    "'priority', priority, 'category', category, 'status', status, 'completed', completed, "
-    f"""'dueDate', {utc_text('"dueDate"')}, """
-    f"""'createdAt', {utc_text('"createdAt"')}, """
-    f"""'updatedAt', {utc_text('"updatedAt"')}, """
-    """'userId', "userId")::text"""
-)
+TASK_JSON = "api_json"
+"""Each task as the API answers it: a column PostgreSQL renders whenever the row is
+written (migration 0003), so reading a list renders nothing."""
 
 OWNED_TASK = 'id = %s AND "userId" = %s'
 

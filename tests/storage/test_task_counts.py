@@ -63,7 +63,7 @@ def test_existing_tasks_are_counted_when_the_migration_runs(create_database):
     with psycopg.connect(url, autocommit=True) as conn:
         for priority in ["low", "low", "high"]:
             conn.execute(INSERT, ("early", "t", priority, "work"))
-    assert migrate(url) == ["0002_task_counts"]
+    assert migrate(url)[0] == "0002_task_counts"
     with psycopg.connect(url) as conn:
         assert conn.execute(RECOUNT).fetchall() == []
         assert conn.execute("SELECT sum(n) FROM task_counts WHERE \"userId\" = 'early'").fetchone() == (3,)

@@ -1,0 +1,79 @@
+"""The JSON stored with each task (migration 0003) always says what the row says.
+
+Each check renders the expected JSON in Python from the row's own columns, so the
+stored text is compared with an independent rendering, not with itself.
+"""
+
+import json
+from datetime import UTC, datetime
+
+import psycopg
+
+from storage.migrate import migrate
+
+COLUMNS = 'id, "userId", title, description, priority, category, status, "dueDate", "createdAt", "updatedAt"'
+TRICKY_TITLE = 'quote " backslash \\ newline \n tab \t control \x01 line-sep \u2028 é 😀 </script>'
+
+
+def utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def rendered_and_expected(conn: psycopg.Connection, task_id: object) -> tuple[object, dict[str, object]]:
+    query = f"SELECT api_json, {COLUMNS} FROM tasks WHERE id = %s"
+    row = conn.execute(query, (task_id,), binary=True).fetchone()  # binary: whatever the DateStyle
+    assert row is not None
+    stored, id_, user, title, description, priority, category, status, due, created, updated = row
+    expected = {
+        "id": str(id_), "title": title, "description": description, "priority": priority,
+        "category": category, "status": status, "completed": status == "completed",
+        "dueDate": utc(due), "createdAt": utc(created), "updatedAt": utc(updated), "userId": user,
+    }
+    return json.loads(stored), expected
+
+
+def test_stored_json_is_the_row_in_utc_whatever_the_session_settings(database_url):
+    odd_session = "-c TimeZone=Pacific/Chatham -c DateStyle=SQL,DMY -c IntervalStyle=sql_standard"
+    with psycopg.connect(database_url, autocommit=True, options=odd_session) as conn:
+        (task_id,) = conn.execute(
+            'INSERT INTO tasks ("userId", title, description, priority, category, "dueDate") '
+            "VALUES (%s, %s, NULL, 'high', 'home', '2026-03-01 12:34:56.000001+13:45') RETURNING id",
+            ('user "with" quotes\\', TRICKY_TITLE),
+        ).fetchone()
+        stored, expected = rendered_and_expected(conn, task_id)
+    assert stored == expected
+    assert stored["dueDate"] == "2026-02-28T22:49:56.000001Z"
+    assert stored["title"] == TRICKY_TITLE
+
+
+def test_every_write_renders_the_row_again(database_url):
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        (task_id,) = conn.execute(
+            'INSERT INTO tasks ("userId", title, priority, category, "dueDate") '
+            "VALUES ('rerender', 'first', 'low', 'work', now()) RETURNING id"
+        ).fetchone()
+        changes = [
+            "title = 'second', description = 'now described'",
+            "status = 'completed'",
+            '"dueDate" = NULL, priority = \'medium\'',
+            '"updatedAt" = "updatedAt" + interval \'1 second\'',
+        ]
+        for change in changes:
+            conn.execute(f"UPDATE tasks SET {change} WHERE id = %s", (task_id,))
+            stored, expected = rendered_and_expected(conn, task_id)
+            assert stored == expected, change
+        assert stored["completed"] is True and stored["dueDate"] is None
+
+
+def test_existing_tasks_get_their_json_when_the_migration_runs(create_database):
+    url = create_database(migrated=False)
+    migrate(url, up_to=2)
+    with psycopg.connect(url, autocommit=True) as conn:
+        ids = [conn.execute('INSERT INTO tasks ("userId", title, priority, category) '
+                            "VALUES ('early', %s, 'low', 'work') RETURNING id", (title,)).fetchone()[0]
+               for title in ("one", TRICKY_TITLE)]
+    assert "0003_task_json" in migrate(url)
+    with psycopg.connect(url) as conn:
+        for task_id in ids:
+            stored, expected = rendered_and_expected(conn, task_id)
+            assert stored == expected
