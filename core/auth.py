@@ -26,6 +26,9 @@ from core.token_cache import TokenCache, Verified
 
 Authentication = Generator[FetchKeys, FetchedKeys, str]
 
+MAX_USER_ID_LENGTH = 255
+DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600.0
+
 
 @attrs.frozen(slots=True)
 class ClaimRules:
@@ -81,6 +84,57 @@ def decode_claims(
         raise unauthorized("Token is invalid") from None
 
 
+def signing_header(token: str) -> tuple[str, str | None]:
+    """The token's `alg` and `kid`, each of the type it must have, or a 401.
+
+    pyjwt turns malformed JSON (deep nesting included) into its own errors, but hands
+    back whatever types the header holds: `alg` may be a list.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise unauthorized("Token is invalid") from None
+    algorithm, kid = header.get("alg"), header.get("kid")
+    if not isinstance(algorithm, str):
+        raise unauthorized("Token algorithm not allowed")
+    if kid is not None and not isinstance(kid, str):
+        raise unauthorized("Token key id (kid) must be a string")
+    return algorithm, kid
+
+
+def user_id_of(claims: Mapping[str, Any]) -> str:
+    """The `sub` claim, if it can be a user id: the database stores it as text in an index."""
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_USER_ID_LENGTH:
+        raise unauthorized(f"Token subject must be a string of 1 to {MAX_USER_ID_LENGTH} characters")
+    if "\x00" in subject or not is_utf8(subject):
+        raise unauthorized("Token subject must be valid text without NUL characters")
+    return subject
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can spell as an escape
+        return False
+    return True
+
+
+def expiry_of(claims: Mapping[str, Any], now: float, max_lifetime: float, leeway: float) -> float:
+    """`exp` as a float, once it is known to be a number no further away than allowed.
+
+    pyjwt has checked only that `int(exp)` is in the future, which a string of digits
+    passes; a huge integer (10**400 is valid JSON) would overflow a float, and a far one
+    would make a stolen token good for years.
+    """
+    expires = claims["exp"]
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise unauthorized("Token expiry (exp) must be a number")
+    if expires > now + max_lifetime + leeway:
+        raise unauthorized(f"Token lives longer than the {max_lifetime:g} s this API accepts")
+    return float(expires)
+
+
 class Authenticator:
     """Verifies bearer tokens against a shared secret, a JWKS, or both."""
 
@@ -92,6 +146,7 @@ class Authenticator:
         secret_rules: ClaimRules = ClaimRules(),
         jwks_rules: ClaimRules = ClaimRules(),
         leeway_seconds: float = 5.0,
+        max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS,
         cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -100,6 +155,7 @@ class Authenticator:
         self.secret_rules = secret_rules
         self.jwks_rules = jwks_rules
         self.leeway = leeway_seconds
+        self.max_lifetime = max_lifetime_seconds
         self.cache = cache if cache is not None else TokenCache()
         self.clock = clock
 
@@ -114,26 +170,20 @@ class Authenticator:
                 cached = self.cache.get(token, now)
         if cached is not None:
             return cached.user_id
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise unauthorized("Token is invalid") from None
-        algorithm = header.get("alg")
-        kid = header.get("kid")
+        algorithm, kid = signing_header(token)
         if algorithm == "HS256" and self.secret is not None:
             claims = decode_claims(token, self.secret, algorithm, self.secret_rules, self.leeway)
             kid = None
         elif algorithm in ASYMMETRIC_ALGORITHMS and self.keys is not None:
-            if not isinstance(kid, str):
+            if kid is None:
                 raise unauthorized("Token has no key id (kid)")
             key = yield from self._jwks_key(kid, algorithm, now)
             claims = decode_claims(token, key, algorithm, self.jwks_rules, self.leeway)
         else:
             raise unauthorized("Token algorithm not allowed")
-        subject = claims["sub"]
-        if not isinstance(subject, str) or not subject:
-            raise unauthorized("Token subject must be a non-empty string")
-        self.cache.put(token, Verified(subject, float(claims["exp"]), kid))
+        subject = user_id_of(claims)
+        expires_at = expiry_of(claims, now, self.max_lifetime, self.leeway)
+        self.cache.put(token, Verified(subject, expires_at, kid))
         return subject
 
     def _jwks_key(self, kid: str, algorithm: str, now: float) -> Generator[FetchKeys, FetchedKeys, Any]:

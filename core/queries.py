@@ -16,7 +16,6 @@ from core.listing import ListOptions, like_pattern
 from core.plan import Query
 from core.tasks import CATEGORIES, PRIORITIES
 
-
 TASK_JSON = "api_json"
 """Each task as the API answers it: a column PostgreSQL renders whenever the row is
 written (migration 0003), so reading a list renders nothing."""

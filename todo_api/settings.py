@@ -13,6 +13,7 @@ from typing import TypeVar, cast, get_args
 
 import attrs
 
+from core.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from storage.options import DEFAULT_POOL_MAX_SIZE, PreparedMode
 
 N = TypeVar("N", int, float)
@@ -105,6 +106,7 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: float = 5.0
+    jwt_max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS
     jwks_cache_seconds: float = 300.0
     jwks_refetch_cooldown_seconds: float = 10.0
     token_cache_size: int = 10_000
@@ -139,6 +141,9 @@ class Settings:
             jwt_issuer=get("JWT_ISSUER"),
             jwt_audience=get("JWT_AUDIENCE"),
             jwt_leeway_seconds=seconds("JWT_LEEWAY_SECONDS", 5, 0, 300),
+            jwt_max_lifetime_seconds=seconds(
+                "JWT_MAX_LIFETIME", DEFAULT_MAX_LIFETIME_SECONDS, 60, 366 * 24 * 3600
+            ),
             jwks_cache_seconds=seconds("JWKS_CACHE_SECONDS", 300, 1, 86400),
             jwks_refetch_cooldown_seconds=seconds("JWKS_REFETCH_COOLDOWN_SECONDS", 10, 0, 3600),
             token_cache_size=parse_int("TOKEN_CACHE_SIZE", get("TOKEN_CACHE_SIZE") or "10000", 0, 10_000_000),

@@ -36,6 +36,7 @@ def build_authenticator(settings: Settings) -> Authenticator:
             ClaimRules(settings.jwks_issuer(), settings.jwks_audience()) if keys else ClaimRules()
         ),
         leeway_seconds=settings.jwt_leeway_seconds,
+        max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
         cache=TokenCache(settings.token_cache_size),
     )
 

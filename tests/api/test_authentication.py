@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.api.clients import request
-from tests.helpers import SECRET, make_token
+from tests.helpers import SECRET, hand_made_token, make_token
 
 PROTECTED = [
     ("GET", "/tasks"),
@@ -50,7 +50,24 @@ def bad_authorizations(user_id: str) -> dict[str, str | None]:
         "alg none": f"Bearer {unsigned_token(user_id)}",
         "alg HS512": f"Bearer {make_token(user_id, algorithm='HS512')}",
         "alg RS256": f"Bearer {rs256_token(user_id)}",
+        **{f"hostile: {name}": f"Bearer {token}" for name, token in hostile_tokens(user_id).items()},
     }
+
+
+def hostile_tokens(user_id: str) -> dict[str, str]:
+    """Signed with the right secret, but shaped to break a careless verifier."""
+    soon = int(time.time()) + 60
+    tokens = {
+        "alg is a list": ('{"alg": ["HS256"]}', f'{{"sub": "{user_id}", "exp": {soon}}}'),
+        "kid is a number": ('{"alg": "HS256", "kid": 7}', f'{{"sub": "{user_id}", "exp": {soon}}}'),
+        "exp is 10**400": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": 1{"0" * 400}}}'),
+        "exp is a string": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": "{soon}"}}'),
+        "exp in ten years": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": {soon + 10 * 365 * 86400}}}'),
+        "sub holds NUL": ('{"alg": "HS256"}', f'{{"sub": "{user_id}\\u0000", "exp": {soon}}}'),
+        "sub of 4,000 characters": ('{"alg": "HS256"}', f'{{"sub": "{"x" * 4000}", "exp": {soon}}}'),
+        "deep nesting": ('{"alg": "HS256"}', "[" * 5000 + "]" * 5000),
+    }
+    return {name: hand_made_token(header, claims) for name, (header, claims) in tokens.items()}
 
 
 @pytest.mark.parametrize("kind", list(bad_authorizations("u")))

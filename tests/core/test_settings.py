@@ -3,6 +3,7 @@
 import pytest
 
 from todo_api.settings import ConfigError, Settings, parse_dotenv
+from todo_api.wiring import build_authenticator
 
 SECRET = "s" * 32
 
@@ -87,11 +88,13 @@ def test_jwks_overrides():
     settings = Settings.from_env({
         "BETTER_AUTH_URL": "https://app.example.com", "JWKS_URL": "https://keys.example.com/jwks",
         "JWT_ISSUER": "https://issuer.example.com", "JWT_AUDIENCE": "todo-api",
-        "JWT_LEEWAY_SECONDS": "2.5", "JWKS_REFETCH_COOLDOWN_SECONDS": "30",
+        "JWT_LEEWAY_SECONDS": "2.5", "JWKS_REFETCH_COOLDOWN_SECONDS": "30", "JWT_MAX_LIFETIME": "900",
     })
     assert settings.jwks_address() == "https://keys.example.com/jwks"
     assert (settings.jwks_issuer(), settings.jwks_audience()) == ("https://issuer.example.com", "todo-api")
     assert (settings.jwt_leeway_seconds, settings.jwks_refetch_cooldown_seconds) == (2.5, 30)
+    assert settings.jwt_max_lifetime_seconds == 900
+    assert build_authenticator(settings).max_lifetime == 900
 
 
 def test_jwks_url_alone_needs_an_issuer_and_audience():
@@ -103,6 +106,8 @@ def test_jwks_url_alone_needs_an_issuer_and_audience():
     ({"BETTER_AUTH_URL": "app.example.com"}, "BETTER_AUTH_URL"),
     ({"JWT_LEEWAY_SECONDS": "lots"}, "JWT_LEEWAY_SECONDS"),
     ({"JWT_LEEWAY_SECONDS": "3600"}, "JWT_LEEWAY_SECONDS"),
+    ({"JWT_MAX_LIFETIME": "forever"}, "JWT_MAX_LIFETIME"),
+    ({"JWT_MAX_LIFETIME": "0"}, "JWT_MAX_LIFETIME"),
 ])
 def test_jwks_mistakes_name_the_variable(env, name):
     with pytest.raises(ConfigError, match=name):
