@@ -2,7 +2,8 @@
 
 `Api.handle` is the only entry point the frontends call. Whatever happens inside, its
 plan returns a `Response`: client errors become their 4xx JSON, a database that
-cannot be reached becomes 503, anything unexpected becomes a logged, bare 500.
+cannot be reached becomes 503, anything unexpected becomes a logged, bare 500 (what the
+client sent is logged quoted, and tracebacks within a budget: see `core.logsafe`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.errors import (
     not_found,
 )
 from core.http import MAX_BODY_BYTES, Request, Response
+from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, StorageFailure
 from core.routes import Context, Route, RouteTable
 
@@ -61,6 +63,7 @@ class Api:
         self.authenticator = authenticator
         self.cors = CorsPolicy(frozenset(cors_origins))
         self.routes = RouteTable(routes)
+        self.tracebacks = TracebackBudget()
 
     def handle(self, request: Request) -> Plan:
         """The plan for one request. Drivers run it; it always returns a Response."""
@@ -71,17 +74,29 @@ class Api:
         except StorageFailure as failure:
             if failure.transient:
                 cause = failure.sqlstate or "unreachable"
-                log.warning("database unavailable (%s): %s", cause, failure.message)
+                log.warning("database unavailable (%s): %s", cause, quoted(failure.message))
                 response = DATABASE_UNAVAILABLE.to_response()
             else:
-                log.error("database error %s: %s", failure.sqlstate, failure.message)
+                log.error("database error %s: %s", failure.sqlstate, quoted(failure.message))
                 response = INTERNAL_ERROR.to_response()
-        except Exception:
-            log.exception("unexpected error on %s %s", request.method, request.path)
+        except Exception as error:
+            self._log_unexpected(request, error)
             response = INTERNAL_ERROR.to_response()
         if request.method == "HEAD":
             response = Response(response.status, response.headers)
         return self.cors.apply(request, response)
+
+    def _log_unexpected(self, request: Request, error: Exception) -> None:
+        """A traceback while the budget lasts, then a counting line now and then."""
+        verdict = self.tracebacks.verdict(error)
+        where = f"{quoted(request.method)} {quoted(request.path)}"
+        if verdict.traceback:
+            log.error("unexpected error on %s", where, exc_info=error)
+        elif verdict.line:
+            log.error(
+                "unexpected error on %s: %s, %d of this kind within %g s (tracebacks: the first %d)",
+                where, type(error).__name__, verdict.seen, self.tracebacks.window, self.tracebacks.per_window,
+            )
 
     def error(self, request: Request, status: int, detail: str) -> Response:
         """A JSON error for a request the frontend's framework refused before the core saw it."""

@@ -6,6 +6,7 @@ someone else finds nothing and answers 404, exactly like an id that does not exi
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import quote
 from uuid import UUID
@@ -26,14 +27,18 @@ def rfc3339_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def parse_task_id(text: str) -> UUID:
-    """Only the canonical 36-character form; anything else cannot name a task: 404."""
-    if len(text) != 36:
+    """Only the canonical 8-4-4-4-12 form names a task; anything else is a 404.
+
+    `UUID()` alone would also take braces, `urn:uuid:`, hyphens anywhere and `_` between
+    digits: several spellings of one task, which caches and logs would tell apart.
+    """
+    if not CANONICAL_UUID.fullmatch(text):
         raise not_found(TASK_NOT_FOUND)
-    try:
-        return UUID(text)
-    except ValueError:
-        raise not_found(TASK_NOT_FOUND) from None
+    return UUID(text)
 
 
 def single_task(rows: list[tuple[str, ...]], status: int = 200) -> Response:

@@ -72,6 +72,18 @@ def test_get_unknown_or_malformed_id_is_404(client, user):
             assert result.json() == {"detail": "Task not found"}
 
 
+def test_a_task_has_one_spelling_of_its_id(client, user):
+    task_id = create_task(client, user)["id"]
+    digits = task_id.replace("-", "")
+    other_spellings = [  # 36 characters each, all of which UUID() reads as this task's id
+        "{" + digits + "}--",
+        f"{digits[:4]}-{digits[4:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:]}",
+    ]
+    for spelling in other_spellings:
+        assert request(client, "GET", user.task(spelling), headers=user.headers).status == 404, spelling
+    assert request(client, "GET", user.task(task_id.upper()), headers=user.headers).json()["id"] == task_id
+
+
 def test_update_changes_only_the_given_fields(client, user):
     task = create_task(client, user, title="Old", description="keep me", priority="low",
                        dueDate="2030-05-01T00:00:00Z")
