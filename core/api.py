@@ -24,7 +24,7 @@ from core.errors import (
 from core.http import MAX_BODY_BYTES, Request, Response
 from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, StorageFailure
-from core.routes import Context, Route, RouteTable
+from core.routes import DEFAULT_LIMITS, Context, Limits, Route, RouteTable
 
 log = logging.getLogger("todo_api")
 
@@ -59,8 +59,10 @@ class Api:
         authenticator: Authenticator,
         cors_origins: Iterable[str] = (),
         routes: tuple[Route, ...] = ROUTES,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.authenticator = authenticator
+        self.limits = limits
         self.cors = CorsPolicy(frozenset(cors_origins))
         self.routes = RouteTable(routes)
         self.tracebacks = TracebackBudget()
@@ -118,7 +120,7 @@ class Api:
         user_id = ""
         if route.authenticated:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"])
-        result = handler(Context(request, params, user_id))
+        result = handler(Context(request, params, user_id, self.limits))
         if isinstance(result, Response):
             return result
         return (yield from result)

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from core import queries
-from core.errors import TASK_NOT_FOUND, not_found
+from core.errors import TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
 from core.listing import parse_list_options
 from core.plan import Plan
@@ -62,14 +62,21 @@ def ready(ctx: Context) -> Plan:
 
 
 def list_tasks(ctx: Context) -> Plan:
+    """At most LIST_MAX_ITEMS tasks; a cut answer says so in `X-Truncated`."""
     options = parse_list_options(ctx.request.query_string)
-    rows = yield queries.list_tasks(ctx.user_id, options)
-    return raw_json_response(200, b"[" + ",".join(row[0] for row in rows).encode() + b"]")
+    max_items = ctx.limits.list_max_items
+    rows = yield queries.list_tasks(ctx.user_id, options, max_items)
+    headers = (("X-Truncated", "true"),) if len(rows) > max_items else ()
+    body = b"[" + ",".join(row[0] for row in rows[:max_items]).encode() + b"]"
+    return raw_json_response(200, body, headers)
 
 
 def create_task(ctx: Context) -> Plan:
     values = validate_create(ctx.request.body)
-    rows = yield queries.create_task(ctx.user_id, values)
+    max_tasks = ctx.limits.max_tasks_per_user
+    rows = yield queries.create_task(ctx.user_id, values, max_tasks)
+    if not rows:
+        raise ApiError(409, f"Task limit reached: a user can have at most {max_tasks} tasks")
     task_id, task_json = rows[0]
     location = f"/api/{quote(ctx.params['user_id'], safe=PATH_SAFE)}/tasks/{task_id}"
     return raw_json_response(201, task_json.encode(), (("Location", location),))

@@ -50,7 +50,10 @@ FILTER_COLUMNS = ("status", "priority", "category")
 
 @functools.cache
 def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: str) -> str:
-    """The list statement for one shape of request (a few dozen shapes in all, built once each)."""
+    """The list statement for one shape of request (a few dozen shapes in all, built once each).
+
+    Its last parameter is the LIMIT: one more than an answer may hold, to tell a full
+    answer from a cut one."""
     conditions = ['"userId" = %s'] + [f"{column} = %s" for column in filters]
     if search:
         conditions.append("(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')")
@@ -59,27 +62,31 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
     if sort_by == "dueDate":
         order = [f"{order[0]} NULLS LAST"]
     order.append(f"id {direction}")
-    return f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)}"
+    return (
+        f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)} LIMIT %s"
+    )
 
 
-def list_tasks(user_id: str, options: ListOptions) -> Query:
+def list_tasks(user_id: str, options: ListOptions, max_items: int) -> Query:
     filters = tuple(column for column in FILTER_COLUMNS if getattr(options, column) is not None)
     params: list[Any] = [user_id] + [getattr(options, column) for column in filters]
     if options.search is not None:
         pattern = like_pattern(options.search)
         params += [pattern, pattern]
     sql = list_sql(filters, options.search is not None, options.sort_by, options.sort_order)
-    return Query(sql, params)
+    return Query(sql, [*params, max_items + 1])
 
 
 def get_task(user_id: str, task_id: UUID) -> Query:
     return Query(f"SELECT {TASK_JSON} FROM tasks WHERE {OWNED_TASK}", (task_id, user_id))
 
 
-def create_task(user_id: str, values: dict[str, Any]) -> Query:
+def create_task(user_id: str, values: dict[str, Any], max_tasks: int) -> Query:
+    """No row (and no task) when the user already has `max_tasks`: see migration 0004."""
     return Query(
         'INSERT INTO tasks ("userId", title, description, priority, category, "dueDate") '
-        f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING id::text, {TASK_JSON}",
+        "SELECT %s, %s, %s, %s, %s, %s WHERE task_slot_free(%s, %s) "
+        f"RETURNING id::text, {TASK_JSON}",
         (
             user_id,
             values["title"],
@@ -87,6 +94,8 @@ def create_task(user_id: str, values: dict[str, Any]) -> Query:
             values["priority"],
             values["category"],
             values["dueDate"],
+            user_id,
+            max_tasks,
         ),
     )
 

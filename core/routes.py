@@ -11,12 +11,24 @@ from core.plan import Plan
 
 
 @attrs.frozen(slots=True)
+class Limits:
+    """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS)."""
+
+    max_tasks_per_user: int = 10_000
+    list_max_items: int = 1_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@attrs.frozen(slots=True)
 class Context:
-    """What a handler gets: the request, its path parameters, and the verified user."""
+    """What a handler gets: the request, its path parameters, the verified user, the limits."""
 
     request: Request
     params: Mapping[str, str]
     user_id: str = ""
+    limits: Limits = DEFAULT_LIMITS
 
 
 Handler = Callable[[Context], "Plan | Response"]

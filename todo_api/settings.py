@@ -110,6 +110,8 @@ class Settings:
     jwks_cache_seconds: float = 300.0
     jwks_refetch_cooldown_seconds: float = 10.0
     token_cache_size: int = 10_000
+    max_tasks_per_user: int = 10_000
+    list_max_items: int = 1_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -147,6 +149,10 @@ class Settings:
             jwks_cache_seconds=seconds("JWKS_CACHE_SECONDS", 300, 1, 86400),
             jwks_refetch_cooldown_seconds=seconds("JWKS_REFETCH_COOLDOWN_SECONDS", 10, 0, 3600),
             token_cache_size=parse_int("TOKEN_CACHE_SIZE", get("TOKEN_CACHE_SIZE") or "10000", 0, 10_000_000),
+            max_tasks_per_user=parse_int(
+                "MAX_TASKS_PER_USER", get("MAX_TASKS_PER_USER") or "10000", 1, 10_000_000
+            ),
+            list_max_items=parse_int("LIST_MAX_ITEMS", get("LIST_MAX_ITEMS") or "1000", 1, 100_000),
         )
 
     def require_database_url(self) -> str:

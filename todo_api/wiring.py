@@ -8,6 +8,7 @@ from core.api import Api
 from core.auth import Authenticator, ClaimRules
 from core.http import MAX_BODY_BYTES, Request, lower_headers
 from core.keys import KeyStore
+from core.routes import Limits
 from core.token_cache import TokenCache
 from storage.options import DatabaseOptions
 from todo_api.settings import Settings
@@ -51,7 +52,8 @@ def database_options(settings: Settings) -> DatabaseOptions:
 
 
 def build_api(settings: Settings) -> Api:
-    return Api(build_authenticator(settings), settings.cors_origins)
+    limits = Limits(settings.max_tasks_per_user, settings.list_max_items)
+    return Api(build_authenticator(settings), settings.cors_origins, limits=limits)
 
 
 def core_request(

@@ -61,9 +61,11 @@ def test_every_task_statement_is_scoped_to_the_token_subject(method, path, body)
     if method == "POST":  # the owner is the first value inserted
         assert asked[0].sql.startswith('INSERT INTO tasks ("userId",')
         assert asked[0].params[0] == "alice"
-    else:
-        assert '"userId" = %s' in asked[0].sql
-        assert asked[0].params[-1] == "alice"
+    else:  # the value bound to the placeholder after "userId" = is the token's subject
+        sql = asked[0].sql
+        assert '"userId" = %s' in sql
+        position = sql[: sql.index('"userId" = %s')].count("%s")
+        assert asked[0].params[position] == "alice"
 
 
 def test_missing_row_is_task_not_found():
