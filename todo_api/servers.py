@@ -9,11 +9,17 @@ from __future__ import annotations
 import sys
 
 SERVERS: dict[str, tuple[str, ...]] = {
-    "flask": ("granian", "gunicorn"),  # WSGI
+    "flask": ("granian",),  # WSGI; gunicorn was dropped: README, "Security"
     "quart": ("uvicorn", "granian", "hypercorn"),  # ASGI
 }
 DEFAULT_SERVER = {"flask": "granian", "quart": "uvicorn"}
 APPS = {"flask": "web_flask.wsgi:app", "quart": "web_quart.asgi:app"}
+
+LISTEN_BACKLOG = 4096
+CONNECTIONS_PER_WORKER = 10_000
+HEADER_READ_TIMEOUT_SECONDS = 5
+MAX_HEAD_BYTES = 32 * 1024
+"""Request line and headers: past this, 431 (granian: its read buffer; uvicorn: see uvicorn_bounded)."""
 
 
 def bind_host(host: str) -> str:
@@ -29,20 +35,20 @@ def server_command(
     `threads` is how many requests a WSGI worker serves at once (ASGI ones are not limited).
     """
     python = [sys.executable, "-m", server]
-    if server == "gunicorn":
-        command = python + ["--workers", str(workers), "--bind", f"{bind_host(host)}:{port}",
-                            "--no-control-socket", "--threads", str(threads)]
-    elif server == "granian":
+    if server == "granian":
         command = python + ["--interface", interface, "--workers", str(workers), "--host", host,
-                            "--port", str(port), "--no-access-log"]
+                            "--port", str(port), "--no-access-log",
+                            "--backlog", str(LISTEN_BACKLOG), "--backpressure", str(CONNECTIONS_PER_WORKER),
+                            "--http1-header-read-timeout", str(HEADER_READ_TIMEOUT_SECONDS * 1000),
+                            "--http1-buffer-size", str(MAX_HEAD_BYTES)]
         if interface == "wsgi":
             command += ["--blocking-threads", str(threads)]
     elif server == "hypercorn":
         command = python + ["--workers", str(workers), "--worker-class", "uvloop",
                             "--bind", f"{bind_host(host)}:{port}"]
-    elif server == "uvicorn":
-        command = python + ["--workers", str(workers), "--host", host, "--port", str(port),
-                            "--no-access-log"]
+    elif server == "uvicorn":  # with a bound on the request head: see todo_api.uvicorn_bounded
+        command = [sys.executable, "-m", "todo_api.uvicorn_bounded", "--workers", str(workers),
+                   "--host", host, "--port", str(port), "--no-access-log"]
     else:
         raise ValueError(f"unknown server {server!r}")
     if reload:

@@ -112,6 +112,7 @@ class Settings:
     token_cache_size: int = 10_000
     max_tasks_per_user: int = 10_000
     list_max_items: int = 1_000
+    body_read_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -153,6 +154,7 @@ class Settings:
                 "MAX_TASKS_PER_USER", get("MAX_TASKS_PER_USER") or "10000", 1, 10_000_000
             ),
             list_max_items=parse_int("LIST_MAX_ITEMS", get("LIST_MAX_ITEMS") or "1000", 1, 100_000),
+            body_read_timeout=seconds("BODY_READ_TIMEOUT", 10, 0.1, 600),
         )
 
     def require_database_url(self) -> str:

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
 
     app = ApiQuart(__name__)
     app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT
+    app.config["BODY_TIMEOUT"] = settings.body_read_timeout  # then 408, and the worker is free
     state: dict[str, object] = {"api": api}
     app.extensions["todo_api"] = state
 

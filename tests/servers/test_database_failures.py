@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.helpers import SECRET, make_token, new_user_id
-from tests.servers.test_real_servers import FRONTENDS, Server, call
+from tests.served import FRONTENDS, Server, call
 
 POOL_TIMEOUT = 2.0
 SLACK = 3.0  # a loaded 2-core machine: generous, yet far below "hanging"

@@ -1,95 +1,23 @@
 """`todo-api serve` as a real process on a loopback port, for each frontend and server.
 
-These drive the production servers (granian, gunicorn, uvicorn, hypercorn) over real HTTP, including a
+These drive the production servers (granian, uvicorn, hypercorn) over real HTTP, including a
 raw request target ("//health") that in-process test clients cannot send, and the
 embedded mode's promise: the data and the development token survive a restart.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.helpers import SECRET, make_token, new_user_id
+from tests.served import FRONTENDS, TODO_API, Server, call
 from todo_api.servers import SERVERS
-
-FRONTENDS = ["flask", "quart"]
-TODO_API = str(Path(sys.executable).parent / "todo-api")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(port, method, path, headers=None, body=None, chunked=False):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        if chunked:  # no Content-Length: the body arrives in chunks
-            connection.request(method, path, body=iter([body[:10], body[10:]]), headers=headers or {},
-                               encode_chunked=True)
-        else:
-            connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
-
-
-class Server:
-    """A `todo-api serve` process; its output is collected for assertions and diagnosis."""
-
-    def __init__(self, frontend: str, cwd: Path, env: dict[str, str], workers: int = 1,
-                 server: str | None = None) -> None:
-        self.port = free_port()
-        self.lines: list[str] = []
-        base = {k: v for k, v in os.environ.items()
-                if k not in {"DATABASE_URL", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "CORS_ORIGINS"}}
-        choice = ["--server", server] if server else []
-        self.process = subprocess.Popen(
-            [TODO_API, "serve", "--frontend", frontend, "--port", str(self.port), "--workers", str(workers),
-             *choice],
-            cwd=cwd, env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        threading.Thread(target=self._collect, daemon=True).start()
-        self._wait_until_healthy()
-
-    def _collect(self) -> None:
-        for line in self.process.stdout:  # type: ignore[union-attr]
-            self.lines.append(line.rstrip("\n"))
-
-    def _wait_until_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("server exited:\n" + "\n".join(self.lines))
-            try:
-                if call(self.port, "GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError("server never became healthy:\n" + "\n".join(self.lines))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
 
 
 @pytest.mark.parametrize("frontend, server_name",

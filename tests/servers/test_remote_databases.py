@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.helpers import SECRET, make_token, new_user_id
-from tests.servers.test_real_servers import FRONTENDS, Server, call
+from tests.served import FRONTENDS, Server, call
 
 
 def exercise(port: int) -> None:

@@ -1,0 +1,194 @@
+"""Bounded attacks on a loopback server, and a prober timing ordinary requests meanwhile.
+
+Every attack here has a fixed number of connections and a deadline: they exist to show
+that a server keeps serving others, never to load a machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+import attrs
+
+HOST = "127.0.0.1"
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 10.0) -> bytes:
+    """Send `data` on one connection, half-close, and read until the server closes."""
+    with socket.create_connection((HOST, port), timeout=timeout) as conn:
+        conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+        received = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = conn.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def raw_exchange_slowly(port: int, user: str, authorization: str, seconds: float) -> bytes:
+    """A create whose body arrives at one byte a second; whatever the server answers
+    within `seconds` (a 408, or nothing)."""
+    head = (f"POST /api/{user}/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n").encode()
+    with socket.create_connection((HOST, port), timeout=1.0) as conn:
+        conn.sendall(head)
+        answer = b""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            except TimeoutError:
+                try:
+                    conn.sendall(b" ")
+                except OSError:
+                    break
+            except OSError:
+                break
+        return answer
+
+
+def statuses(answer: bytes) -> list[int]:
+    """Every status line in a raw answer: two of them mean two requests were served."""
+    return [int(line.split(b" ")[1]) for line in answer.split(b"\r\n")
+            if line.startswith(b"HTTP/1.") and len(line.split(b" ")) > 1 and line.split(b" ")[1].isdigit()]
+
+
+@attrs.frozen
+class HeaderFlood:
+    sent_bytes: int
+    answer: bytes
+
+
+def header_flood(port: int, limit_bytes: int = 4 * 1024 * 1024, timeout: float = 20.0) -> HeaderFlood:
+    """One request whose header section never ends, until the server answers or closes
+    (or `limit_bytes` were sent: a server that never refuses it)."""
+    line = b"X-Flood: " + b"a" * 1000 + b"\r\n"
+    sent = 0
+    with socket.create_connection((HOST, port), timeout=timeout) as conn:
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        conn.settimeout(0.0)
+        answer = b""
+        deadline = time.monotonic() + timeout
+        while sent < limit_bytes and time.monotonic() < deadline:
+            try:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+                break
+            except BlockingIOError:
+                pass
+            except OSError:
+                break
+            try:
+                sent += conn.send(line)
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError:
+                break
+        conn.settimeout(2.0)
+        try:
+            answer += conn.recv(65536)
+        except OSError:
+            pass
+        return HeaderFlood(sent, answer)
+
+
+async def hold_open(port: int, opening: bytes, drip: bytes, every: float, until: float) -> None:
+    """One connection that sends `opening`, then `drip` every `every` seconds until `until`."""
+    try:
+        reader, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return
+    try:
+        if opening:
+            writer.write(opening)
+        while time.monotonic() < until:
+            await asyncio.sleep(every)
+            if drip:
+                writer.write(drip)
+                await writer.drain()
+            if reader.at_eof():
+                return
+    except OSError:
+        return
+    finally:
+        writer.close()
+
+
+def silent(port: int, until: float) -> Awaitable[None]:
+    return hold_open(port, b"", b"", 1.0, until)
+
+
+def slowloris(port: int, until: float) -> Awaitable[None]:
+    return hold_open(port, b"GET /health HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n", 5.0, until)
+
+
+def slow_body(port: int, until: float, user: str = "u", token: str = "t") -> Awaitable[None]:
+    head = (f"POST /api/{user}/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n").encode()
+    return hold_open(port, head, b"{", 1.0, until)
+
+
+@attrs.frozen
+class Probe:
+    latencies: list[float]
+    failures: int
+
+    def p99(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("inf")
+
+
+async def probe(port: int, path: str, headers: dict[str, str], until: float, every: float = 0.05) -> Probe:
+    """Ordinary requests, one at a time on fresh connections, each with a 5 s timeout."""
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    latencies: list[float] = []
+    failures = 0
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 5)
+            writer.write(request.encode())
+            answer = await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+            if not answer.startswith(b"HTTP/1.1 200"):
+                failures += 1
+            else:
+                latencies.append(time.monotonic() - started)
+        except (TimeoutError, OSError):
+            failures += 1
+        await asyncio.sleep(every)
+    return Probe(latencies, failures)
+
+
+Attack = Callable[[int, float], Awaitable[None]]
+
+
+async def under_attack(
+    port: int, attacks: list[tuple[Attack, int]], path: str, headers: dict[str, str],
+    seconds: float, ramp: float = 3.0,
+) -> Probe:
+    """Open every attacking connection (count per attack), give them `ramp` seconds to
+    settle, then probe ordinary requests for `seconds` while they stay open."""
+    until = time.monotonic() + ramp + seconds + 1
+    tasks = [asyncio.create_task(attack(port, until)) for attack, count in attacks for _ in range(count)]
+    await asyncio.sleep(ramp)
+    result = await probe(port, path, headers, until - 1)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return result

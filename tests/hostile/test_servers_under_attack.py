@@ -1,0 +1,125 @@
+"""Every server `todo-api serve` offers, attacked on loopback while ordinary requests are timed.
+
+Each attack is bounded in connections and seconds. What is asserted is what a client of
+the service would notice: other users' requests keep their latency, the attacker gets a
+clear refusal, and the server is fine afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SECRET, make_token
+from tests.hostile import attacks
+from tests.served import Server, call
+from todo_api.servers import SERVERS
+
+OFFERED = [(frontend, server) for frontend, servers in SERVERS.items() for server in servers]
+PROBER = "hostile-prober"
+PROBER_HEADERS = {"Authorization": f"Bearer {make_token(PROBER)}"}
+STATS = f"/api/{PROBER}/stats"
+WORKERS = 2
+
+
+@pytest.fixture(scope="module", params=OFFERED, ids=[f"{f}-{s}" for f, s in OFFERED])
+def served(request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory,
+           ) -> Iterator[tuple[str, str, Server]]:
+    frontend, server = request.param
+    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "BODY_READ_TIMEOUT": "2"}
+    running = Server(frontend, tmp_path_factory.mktemp("hostile"), env, workers=WORKERS, server=server)
+    yield frontend, server, running
+    assert running.stop() == 0, "\n".join(running.lines)
+
+
+def descendants_rss_kib(pid: int) -> int:
+    """Resident memory of every process under `pid` (the server's workers), in KiB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(stat[1]), []).append(int(entry))
+    total, stack = 0, list(children.get(pid, []))
+    while stack:
+        child = stack.pop()
+        stack.extend(children.get(child, []))
+        try:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def still_serves(server: Server) -> None:
+    status, _, body = call(server.port, "GET", STATS, PROBER_HEADERS)
+    assert status == 200, body
+    assert "total" in json.loads(body)
+
+
+def test_an_endless_header_stream_gets_431_and_a_bounded_amount_of_memory(served):
+    _, _, server = served
+    before = descendants_rss_kib(server.process.pid)
+    flood = attacks.header_flood(server.port, limit_bytes=8 * 1024 * 1024)
+    grown_mib = (descendants_rss_kib(server.process.pid) - before) / 1024
+    assert attacks.statuses(flood.answer) == [431], flood.answer[:200]
+    assert grown_mib < 16, f"the workers grew by {grown_mib:.0f} MiB"
+    still_serves(server)
+
+
+AMBIGUOUS = {
+    "Content-Length and Transfer-Encoding": (
+        "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    "Transfer-Encoding and Content-Length": (
+        "Transfer-Encoding: chunked\r\nContent-Length: 60\r\n\r\n0\r\n\r\n"),
+    "two Content-Lengths": "Content-Length: 2\r\nContent-Length: 60\r\n\r\n{}",
+    "a Content-Length list": "Content-Length: 2, 60\r\n\r\n{}",
+    "obsolete line folding": "Content-Length: 2\r\nX-Folded: a\r\n Transfer-Encoding: chunked\r\n\r\n{}",
+    "chunked, then identity": "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(AMBIGUOUS))
+def test_a_request_of_ambiguous_length_never_smuggles_a_second_one(served, name):
+    _, _, server = served
+    head = (f"POST /api/{PROBER}/tasks HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: {PROBER_HEADERS['Authorization']}\r\nContent-Type: application/json\r\n")
+    smuggled = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = attacks.raw_exchange(server.port, (head + AMBIGUOUS[name] + smuggled).encode(), timeout=5)
+    seen = attacks.statuses(answer)
+    assert len(seen) <= 1 and all(400 <= status < 500 or status == 501 for status in seen), answer[:300]
+    still_serves(server)
+
+
+def attack_mix(frontend: str) -> list[tuple[attacks.Attack, int]]:
+    """50 slow bodies, 3,000 slowloris and 3,000 silent connections at once. Not the slow
+    bodies for Flask: a WSGI worker reads a body in one of its threads, so a worker's
+    DB_POOL_MAX_SIZE slow bodies stall it (README, "Security": put a buffering proxy in
+    front of the Flask frontend, or serve Quart)."""
+    slow_bodies = 50 if frontend == "quart" else 0
+    return [(attacks.slow_body, slow_bodies), (attacks.slowloris, 3000), (attacks.silent, 3000)]
+
+
+def test_ordinary_requests_keep_their_latency_under_slow_and_idle_connections(served):
+    frontend, _, server = served
+    probe = asyncio.run(attacks.under_attack(server.port, attack_mix(frontend), STATS, PROBER_HEADERS, seconds=6))
+    assert probe.failures == 0 and len(probe.latencies) > 20
+    assert probe.p99() < 0.100, f"p99 {probe.p99() * 1000:.0f} ms"
+    still_serves(server)
+
+
+def test_a_slow_body_gets_408_in_body_read_timeout(served):
+    frontend, _, server = served
+    if frontend == "flask":
+        pytest.skip("a WSGI server hands the body to a worker thread as it arrives: README, Security")
+    answer = attacks.raw_exchange_slowly(server.port, PROBER, PROBER_HEADERS["Authorization"], seconds=8)
+    assert attacks.statuses(answer) == [408], answer[:300]
