@@ -1,8 +1,10 @@
-"""uvicorn with a bound on the request head: `python -m todo_api.uvicorn_bounded [uvicorn flags] app`.
+"""uvicorn with bounds on the request head: `python -m todo_api.uvicorn_bounded [uvicorn flags] app`.
 
-uvicorn's httptools protocol keeps every header line it is sent: one connection streaming
-headers grew a worker by 940 MB. This protocol counts the request line and headers and,
-past MAX_HEAD_BYTES, answers 431 and closes, as granian and gunicorn do on their own.
+uvicorn's httptools protocol keeps every header line it is sent (one connection streaming
+headers grew a worker by 940 MB), and waits forever for a head that never completes. This
+protocol counts the request line and headers and, past MAX_HEAD_BYTES, answers 431 and
+closes; and it closes a connection whose head is not complete HEADER_READ_TIMEOUT_SECONDS
+after it opened (or after the next request's first byte), as hypercorn does on its own.
 uvicorn's `--http` flag takes only its own protocol names, while its configuration takes
 any import path (each worker process imports the class itself); this entry point runs
 uvicorn's own command line with that flag opened up, and `--http PROTOCOL` added.
@@ -10,6 +12,7 @@ uvicorn's own command line with that flag opened up, and `--http PROTOCOL` added
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
@@ -17,7 +20,7 @@ import click
 from uvicorn.main import main as uvicorn_main
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from todo_api.servers import MAX_HEAD_BYTES
+from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS, MAX_HEAD_BYTES
 
 TOO_LARGE_BODY = json.dumps({"detail": "Request header fields too large"}).encode()
 TOO_LARGE = (
@@ -33,10 +36,33 @@ class HeadTooLarge(Exception):
 
 class BoundedHeadProtocol(HttpToolsProtocol):
     head_bytes = 0
+    head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_arrived()
+        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.head_bytes = 0
+        self._await_head()
+
+    def on_headers_complete(self) -> None:
+        self._head_arrived()
+        super().on_headers_complete()
+
+    def _await_head(self) -> None:
+        self._head_arrived()
+        self.head_deadline = self.loop.call_later(HEADER_READ_TIMEOUT_SECONDS, self.transport.close)
+
+    def _head_arrived(self) -> None:
+        if self.head_deadline is not None:
+            self.head_deadline.cancel()
+            self.head_deadline = None
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pytest
 from tests.helpers import SECRET, make_token
 from tests.hostile import attacks
 from tests.served import Server, call
-from todo_api.servers import SERVERS
+from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS, SERVERS
 
 OFFERED = [(frontend, server) for frontend, servers in SERVERS.items() for server in servers]
 PROBER = "hostile-prober"
@@ -123,3 +125,29 @@ def test_a_slow_body_gets_408_in_body_read_timeout(served):
         pytest.skip("a WSGI server hands the body to a worker thread as it arrives: README, Security")
     answer = attacks.raw_exchange_slowly(server.port, PROBER, PROBER_HEADERS["Authorization"], seconds=8)
     assert attacks.statuses(answer) == [408], answer[:300]
+
+
+def seconds_until_closed(port: int, opening: bytes, limit: float = 15.0) -> float:
+    """How long the server keeps a connection that sent `opening` and then a header
+    line every second, never finishing its head (`opening` empty: it sends nothing)."""
+    with socket.create_connection((attacks.HOST, port), timeout=1.0) as conn:
+        started = time.monotonic()
+        conn.sendall(opening)
+        while time.monotonic() - started < limit:
+            try:
+                if not conn.recv(1024):
+                    return time.monotonic() - started
+            except TimeoutError:
+                if opening:
+                    conn.sendall(b"X-Drip: 1\r\n")
+            except OSError:
+                return time.monotonic() - started
+    return float("inf")
+
+
+@pytest.mark.parametrize("opening", [b"", b"GET /health HTTP/1.1\r\nHost: x\r\n"], ids=["silent", "partial head"])
+def test_a_connection_without_a_complete_head_is_closed_within_seconds(served, opening):
+    _, server_name, server = served
+    if server_name == "granian" and not opening:
+        pytest.skip("granian's header timeout starts at the first byte: README, Security")
+    assert seconds_until_closed(server.port, opening) < HEADER_READ_TIMEOUT_SECONDS + 2
