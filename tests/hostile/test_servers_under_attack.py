@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import socket
 import time
 from collections.abc import Iterator
@@ -29,9 +30,31 @@ STATS = f"/api/{PROBER}/stats"
 WORKERS = 2
 
 
+NEEDED_FILE_DESCRIPTORS = 8192
+
+
+def raise_file_limit() -> None:
+    """The attacks hold ~6,000 connections; the servers inherit this process's limit
+    (root may raise the hard limit too)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < NEEDED_FILE_DESCRIPTORS:
+        new_hard = hard
+        if hard != resource.RLIM_INFINITY and hard < NEEDED_FILE_DESCRIPTORS and os.geteuid() == 0:
+            new_hard = NEEDED_FILE_DESCRIPTORS
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(NEEDED_FILE_DESCRIPTORS, new_hard), new_hard))
+        except (ValueError, OSError):
+            pass
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < NEEDED_FILE_DESCRIPTORS:
+        pytest.skip(f"needs {NEEDED_FILE_DESCRIPTORS} open files and the hard limit is {hard}: "
+                    f"raise it (ulimit -Hn {NEEDED_FILE_DESCRIPTORS}, as root)")
+
+
 @pytest.fixture(scope="module", params=OFFERED, ids=[f"{f}-{s}" for f, s in OFFERED])
 def served(request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory,
            ) -> Iterator[tuple[str, str, Server]]:
+    raise_file_limit()
     frontend, server = request.param
     env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "BODY_READ_TIMEOUT": "2"}
     running = Server(frontend, tmp_path_factory.mktemp("hostile"), env, workers=WORKERS, server=server)
