@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+import attrs
+
 from core import handlers
 from core.auth import Authenticator
 from core.cors import CorsPolicy
@@ -23,7 +25,7 @@ from core.errors import (
 )
 from core.http import MAX_BODY_BYTES, Request, Response
 from core.logsafe import TracebackBudget, quoted
-from core.plan import Plan, StorageFailure
+from core.plan import Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Route, RouteTable
 
 log = logging.getLogger("todo_api")
@@ -115,11 +117,13 @@ class Api:
         handler = route.handlers.get(method)
         if handler is None:
             raise ApiError(405, "Method Not Allowed", (("Allow", route.allow_header()),))
-        if len(request.body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
         user_id = ""
         if route.authenticated:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"])
+        if request.body is None:
+            request = attrs.evolve(request, body=(yield ReadBody(MAX_BODY_BYTES + 1)))
+        if len(request.body or b"") > MAX_BODY_BYTES:
+            raise ApiError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
         result = handler(Context(request, params, user_id, self.limits))
         if isinstance(result, Response):
             return result

@@ -72,7 +72,7 @@ def list_tasks(ctx: Context) -> Plan:
 
 
 def create_task(ctx: Context) -> Plan:
-    values = validate_create(ctx.request.body)
+    values = validate_create(ctx.body)
     max_tasks = ctx.limits.max_tasks_per_user
     rows = yield queries.create_task(ctx.user_id, values, max_tasks)
     if not rows:
@@ -89,7 +89,7 @@ def get_task(ctx: Context) -> Plan:
 
 def update_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
-    values = validate_update(ctx.request.body)
+    values = validate_update(ctx.body)
     return single_task((yield queries.update_task(ctx.user_id, task_id, values)))
 
 

@@ -17,14 +17,16 @@ class Request:
     """A parsed HTTP request, framework-neutral.
 
     `headers` maps lower-case names to values; `query_string` is the raw, undecoded
-    query so that both frontends hand over exactly the same thing.
+    query so that both frontends hand over exactly the same thing. `body` is None when
+    the frontend has not read it yet: the plan asks for it with `ReadBody` once the
+    token has been checked, so a request refused from its head never waits for a body.
     """
 
     method: str
     path: str
     query_string: bytes = b""
     headers: Mapping[str, str] = attrs.field(factory=dict)
-    body: bytes = b""
+    body: bytes | None = b""
 
 
 @attrs.frozen(slots=True)

@@ -2,7 +2,9 @@
 
 A plan is a generator: it yields each `Query` it needs and is sent back the rows
 (a list of tuples); its return value is the `Response`. Before any query, it may also
-yield `FetchKeys` (authentication needs the issuer's JWKS) and be sent `FetchedKeys`.
+yield `FetchKeys` (authentication needs the issuer's JWKS) and be sent `FetchedKeys`,
+and `ReadBody` (the request's body, once the request is known to deserve it) and be
+sent the bytes.
 When the database fails, the driver throws a `StorageFailure` into the plan instead of
 sending rows, so that the core, not the driver, decides what the client sees.
 """
@@ -60,7 +62,15 @@ TRANSIENT_SQLSTATES = frozenset({
 })
 
 
-Effect = Query | FetchKeys
-"""What a plan may ask its driver for: rows from the database, or the issuer's JWKS."""
+@attrs.frozen(slots=True)
+class ReadBody:
+    """Read the request body, up to `max_bytes` (one more than allowed, to spot an oversized one)."""
+
+    max_bytes: int
+
+
+Effect = Query | FetchKeys | ReadBody
+"""What a plan may ask its driver for: rows from the database, the issuer's JWKS, or
+the request body."""
 
 Plan = Generator[Effect, Any, Response]

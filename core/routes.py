@@ -30,6 +30,11 @@ class Context:
     user_id: str = ""
     limits: Limits = DEFAULT_LIMITS
 
+    @property
+    def body(self) -> bytes:
+        """The request body: the API has read it before any handler runs."""
+        return self.request.body or b""
+
 
 Handler = Callable[[Context], "Plan | Response"]
 

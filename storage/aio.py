@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Plan, Query, Rows, StorageFailure
+from core.plan import Plan, Query, ReadBody, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
@@ -30,6 +30,7 @@ from storage.stepping import advance
 from storage.watchdog import Watchdog
 
 KeyFetcher = Callable[[FetchKeys], Awaitable[FetchedKeys]]
+BodyReader = Callable[[int], Awaitable[bytes]]
 
 
 class Database:
@@ -75,11 +76,15 @@ class Database:
         except psycopg.Error as error:
             return storage_failure(error)
 
-    async def run(self, plan: Plan, fetch_keys: KeyFetcher) -> Response:
-        """Keys are fetched before a connection is taken: no connection waits on HTTP."""
+    async def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader) -> Response:
+        """Keys and the body are fetched before a connection is taken: no connection
+        waits on HTTP, neither the issuer's nor a slow client's."""
         step = advance(plan, None)
-        while isinstance(step, FetchKeys):
-            step = advance(plan, await fetch_keys(step))
+        while isinstance(step, FetchKeys | ReadBody):
+            if isinstance(step, FetchKeys):
+                step = advance(plan, await fetch_keys(step))
+            else:
+                step = advance(plan, await read_body(step.max_bytes))
         if isinstance(step, Response):
             return step
         try:
@@ -89,5 +94,5 @@ class Database:
         except UNREACHABLE as error:
             if isinstance(step, Query):
                 step = advance(plan, storage_failure(error))
-        assert isinstance(step, Response), "a plan asks for keys before any query"
+        assert isinstance(step, Response), "a plan asks for keys and the body before any query"
         return step

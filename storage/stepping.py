@@ -7,7 +7,7 @@ from core.keys import FetchedKeys
 from core.plan import Effect, Plan, Rows, StorageFailure
 
 
-def advance(plan: Plan, reply: Rows | FetchedKeys | StorageFailure | None) -> Effect | Response:
+def advance(plan: Plan, reply: Rows | FetchedKeys | bytes | StorageFailure | None) -> Effect | Response:
     """Send the reply (or throw the failure) into the plan; its next request or its response."""
     try:
         if isinstance(reply, StorageFailure):

@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Plan, Query, Rows, StorageFailure
+from core.plan import Plan, Query, ReadBody, Rows, StorageFailure
 from storage.failures import UNREACHABLE, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
@@ -29,6 +29,7 @@ from storage.stepping import advance
 from storage.watchdog import Watchdog
 
 KeyFetcher = Callable[[FetchKeys], FetchedKeys]
+BodyReader = Callable[[int], bytes]
 
 
 class Database:
@@ -72,11 +73,15 @@ class Database:
         except psycopg.Error as error:
             return storage_failure(error)
 
-    def run(self, plan: Plan, fetch_keys: KeyFetcher) -> Response:
-        """Keys are fetched before a connection is taken: no connection waits on HTTP."""
+    def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader) -> Response:
+        """Keys and the body are fetched before a connection is taken: no connection
+        waits on HTTP, neither the issuer's nor a slow client's."""
         step = advance(plan, None)
-        while isinstance(step, FetchKeys):
-            step = advance(plan, fetch_keys(step))
+        while isinstance(step, FetchKeys | ReadBody):
+            if isinstance(step, FetchKeys):
+                step = advance(plan, fetch_keys(step))
+            else:
+                step = advance(plan, read_body(step.max_bytes))
         if isinstance(step, Response):
             return step
         try:
@@ -86,5 +91,5 @@ class Database:
         except UNREACHABLE as error:
             if isinstance(step, Query):
                 step = advance(plan, storage_failure(error))
-        assert isinstance(step, Response), "a plan asks for keys before any query"
+        assert isinstance(step, Response), "a plan asks for keys and the body before any query"
         return step

@@ -22,7 +22,7 @@ from storage import sync
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys
 from todo_api.settings import Settings, load_settings
-from todo_api.wiring import BODY_READ_LIMIT, build_api, core_request, database_options
+from todo_api.wiring import build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
 
@@ -78,11 +78,11 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
     def dispatch() -> ApiResponse:
         request = flask.request
         environ = request.environ
-        body = request.stream.read(BODY_READ_LIMIT) if expects_body(environ) else b""
+        body = None if expects_body(environ) else b""  # read once the head is accepted
         plan = api.handle(
             Request(request.method, request.path, request.query_string, environ_headers(environ), body)
         )
-        return to_flask(database.run(plan, fetch_keys))
+        return to_flask(database.run(plan, fetch_keys, request.stream.read))
 
     def framework_error(error: HTTPException) -> ApiResponse:
         request = flask.request

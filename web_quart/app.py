@@ -97,10 +97,10 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     async def dispatch() -> ApiResponse:
         request = quart.request
         headers = scope_headers(request.scope)
-        body = await read_body(request) if may_carry_body(request.method, headers) else b""
+        body = None if may_carry_body(request.method, headers) else b""  # read once the head is accepted
         plan = api.handle(Request(request.method, request.path, request.query_string, headers, body))
         database = cast(aio.Database, state["database"])
-        return to_quart(await database.run(plan, fetch_keys_async))
+        return to_quart(await database.run(plan, fetch_keys_async, lambda _: read_body(request)))
 
     async def framework_error(error: HTTPException) -> ApiResponse:
         request = quart.request

@@ -174,3 +174,15 @@ def test_a_connection_without_a_complete_head_is_closed_within_seconds(served, o
     if server_name == "granian" and not opening:
         pytest.skip("granian's header timeout starts at the first byte: README, Security")
     assert seconds_until_closed(server.port, opening) < HEADER_READ_TIMEOUT_SECONDS + 2
+
+
+@pytest.mark.parametrize("authorization", ["", "Authorization: Bearer forged.token.here\r\n"],
+                         ids=["no token", "forged token"])
+def test_a_request_refused_from_its_head_never_waits_for_its_body(served, authorization):
+    _, _, server = served
+    head = (f"POST /api/{PROBER}/tasks HTTP/1.1\r\nHost: x\r\n{authorization}"
+            "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n").encode()
+    with socket.create_connection((attacks.HOST, server.port), timeout=3.0) as conn:
+        conn.sendall(head)  # and not one byte of the body
+        answer = conn.recv(4096)
+    assert attacks.statuses(answer) == [401], answer[:300]

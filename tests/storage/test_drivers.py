@@ -7,7 +7,7 @@ import pytest
 
 from core.http import Response, json_response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Query
+from core.plan import Query, ReadBody
 from storage import aio, sync
 from storage.options import DatabaseOptions
 
@@ -34,6 +34,23 @@ async def fetch_keys_async(request: FetchKeys) -> FetchedKeys:
     return fetch_keys(request)
 
 
+BODY = b'{"sent": "by the client"}'
+
+
+def read_body(max_bytes: int) -> bytes:
+    return BODY[:max_bytes]
+
+
+async def read_body_async(max_bytes: int) -> bytes:
+    return read_body(max_bytes)
+
+
+def body_then_query_plan():
+    body = yield ReadBody(10)
+    rows = yield Query("SELECT %s::text", (body.decode(),))
+    return json_response(200, rows[0][0])
+
+
 def keys_then_query_plan():
     fetched = yield FetchKeys("http://issuer.test/jwks")
     rows = yield Query("SELECT %s::text", (fetched.body.decode(),))
@@ -46,7 +63,7 @@ OPTIONS = DatabaseOptions(pool_timeout=2)
 def run_sync(url, plan, options=OPTIONS):
     database = sync.Database(url, options).open()
     try:
-        return database.run(plan, fetch_keys)
+        return database.run(plan, fetch_keys, read_body)
     finally:
         database.close()
 
@@ -55,7 +72,7 @@ def run_async(url, plan, options=OPTIONS):
     async def go():
         database = await aio.Database(url, options).open()
         try:
-            return await database.run(plan, fetch_keys_async)
+            return await database.run(plan, fetch_keys_async, read_body_async)
         finally:
             await database.close()
 
@@ -105,6 +122,10 @@ def test_each_statement_commits_on_its_own(run, database_url):
 def test_keys_are_fetched_through_the_given_fetcher_before_queries(run, database_url):
     response = run(database_url, keys_then_query_plan())
     assert body(response) == "keys from http://issuer.test/jwks"
+
+
+def test_the_body_is_read_through_the_given_reader_up_to_its_limit(run, database_url):
+    assert body(run(database_url, body_then_query_plan())) == BODY[:10].decode()
 
 
 def test_a_statement_past_the_timeout_is_cancelled_as_57014(run, database_url):
