@@ -186,3 +186,18 @@ def test_a_request_refused_from_its_head_never_waits_for_its_body(served, author
         conn.sendall(head)  # and not one byte of the body
         answer = conn.recv(4096)
     assert attacks.statuses(answer) == [401], answer[:300]
+
+
+FORGED = "1999-01-01 00:00:00,000 ERROR todo_api: FORGED"
+
+
+def test_nothing_a_client_sends_starts_a_line_in_the_log(served):
+    _, _, server = served
+    encoded = FORGED.replace(" ", "%20")
+    for target in [f"/api/{PROBER}/tasks%0A{encoded}", f"/api/{PROBER}/tasks/x%0D%0A{encoded}",
+                   f"/health?q=%0A{encoded}", f"/%E2%80%A8{encoded}"]:
+        call(server.port, "GET", target, PROBER_HEADERS)
+    call(server.port, "GET", STATS, {"Authorization": f"Bearer {FORGED}", "X-Note": FORGED})
+    attacks.raw_exchange(server.port, f"GET /x\n{FORGED}\r\nHost: x\r\n\r\n".encode(), timeout=3)
+    still_serves(server)
+    assert not [line for line in server.lines if line.lstrip().startswith(FORGED[:10])], server.lines[-20:]
