@@ -61,7 +61,7 @@ def supervise(server: subprocess.Popen[bytes]) -> int:
 
 def print_sizing(args: argparse.Namespace, server_name: str, settings: Settings) -> None:
     """What this deployment will open, and a warning when PostgreSQL cannot accept that many."""
-    threads = f" x {settings.pool_max_size} threads" if args.frontend == "flask" else ""
+    threads = f" x {settings.wsgi_threads} threads" if args.frontend == "flask" else ""
     planned = args.workers * settings.pool_max_size
     print(f"todo-api: {args.frontend} under {server_name}, {args.workers} worker(s){threads}, "
           f"up to {planned} database connections", flush=True)
@@ -101,11 +101,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
         interface = "wsgi" if args.frontend == "flask" else "asgi"
         # A WSGI worker serves one request per thread, and a request holds at most one
-        # connection: as many threads as pooled connections keeps every connection busy while
-        # each waits a network round trip for its database, and none waits for a connection.
+        # connection: at least as many threads as pooled connections keeps every connection
+        # busy while each waits a network round trip; the spare ones (WSGI_THREADS) absorb
+        # clients that send their bodies slowly.
         command = server_command(
             server_name, APPS[args.frontend], interface, host, port, args.workers,
-            threads=settings.pool_max_size, reload=args.reload,
+            threads=settings.wsgi_threads, reload=args.reload,
         )
         return supervise(subprocess.Popen(command, env=env, start_new_session=True))
     finally:

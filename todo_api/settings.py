@@ -16,6 +16,11 @@ import attrs
 from core.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from storage.options import DEFAULT_POOL_MAX_SIZE, PreparedMode
 
+WSGI_THREADS_PER_CONNECTION = 4
+"""A WSGI worker's threads per pooled connection: the spare threads wait for a connection
+(at most DB_POOL_TIMEOUT), so a signed-in client sending a body slowly holds a thread,
+never a connection, and takes several dozen such clients to stall a worker."""
+
 N = TypeVar("N", int, float)
 MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
 
@@ -113,6 +118,7 @@ class Settings:
     max_tasks_per_user: int = 10_000
     list_max_items: int = 1_000
     body_read_timeout: float = 10.0
+    wsgi_threads: int = WSGI_THREADS_PER_CONNECTION * DEFAULT_POOL_MAX_SIZE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -124,6 +130,9 @@ class Settings:
             return parse_float(name, get(name) or str(default), low, high)
 
         secret = get("BETTER_AUTH_SECRET")
+        pool_size = parse_int("DB_POOL_MAX_SIZE", get("DB_POOL_MAX_SIZE") or str(DEFAULT_POOL_MAX_SIZE),
+                              1, 1000)
+        threads = get("WSGI_THREADS") or str(WSGI_THREADS_PER_CONNECTION * pool_size)
         return cls(
             database_url=get("DATABASE_URL"),
             better_auth_secret=check_secret(secret) if secret else None,
@@ -132,9 +141,7 @@ class Settings:
             api_port=parse_int("API_PORT", get("API_PORT") or "8000", 1, 65535),
             debug=parse_bool("DEBUG", env.get("DEBUG", "")),
             data_dir=Path(get("TODO_API_DATA_DIR") or ".todo-api"),
-            pool_max_size=parse_int(
-                "DB_POOL_MAX_SIZE", get("DB_POOL_MAX_SIZE") or str(DEFAULT_POOL_MAX_SIZE), 1, 1000
-            ),
+            pool_max_size=pool_size,
             pool_timeout=seconds("DB_POOL_TIMEOUT", 5, 0.1, 600),
             statement_timeout=seconds("DB_STATEMENT_TIMEOUT", 5, 0.1, 3600),
             prepared_statements=parse_prepared_mode(get("DB_PREPARED_STATEMENTS") or "auto"),
@@ -155,6 +162,7 @@ class Settings:
             ),
             list_max_items=parse_int("LIST_MAX_ITEMS", get("LIST_MAX_ITEMS") or "1000", 1, 100_000),
             body_read_timeout=seconds("BODY_READ_TIMEOUT", 10, 0.1, 600),
+            wsgi_threads=parse_int("WSGI_THREADS", threads, 1, 4096),
         )
 
     def require_database_url(self) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from storage.options import DEFAULT_POOL_MAX_SIZE
 from todo_api.servers import SERVERS, server_command
+from todo_api.settings import Settings
 
 KINDS = ("api", "minimal", "raw")
 APPS = {
@@ -52,10 +52,10 @@ class Target:
         return f"{what} · {self.server}"
 
     def command(self, port: int, workers: int) -> list[str]:
-        """As `todo-api serve` runs it: a WSGI worker has as many threads as pooled connections."""
+        """As `todo-api serve` runs it: WSGI_THREADS threads per WSGI worker (the baselines too)."""
         interface = "wsgi" if self.framework == "flask" else "asgi"
         app = APPS[(self.framework, self.kind)]
-        threads = int(os.environ.get("DB_POOL_MAX_SIZE", DEFAULT_POOL_MAX_SIZE))
+        threads = Settings.from_env(os.environ).wsgi_threads
         return server_command(self.server, app, interface, "127.0.0.1", port, workers, threads)
 
 

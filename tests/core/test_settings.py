@@ -52,6 +52,21 @@ def test_database_settings():
     assert given.prepared_statements == "off"
 
 
+def test_wsgi_threads_follow_the_pool_unless_given():
+    assert Settings.from_env({}).wsgi_threads == 64
+    assert Settings.from_env({"DB_POOL_MAX_SIZE": "10"}).wsgi_threads == 40
+    assert Settings.from_env({"DB_POOL_MAX_SIZE": "10", "WSGI_THREADS": "12"}).wsgi_threads == 12
+    with pytest.raises(ConfigError, match="WSGI_THREADS"):
+        Settings.from_env({"WSGI_THREADS": "0"})
+
+
+def test_hostile_client_limits():
+    defaults = Settings.from_env({})
+    assert (defaults.max_tasks_per_user, defaults.list_max_items, defaults.body_read_timeout) == (10_000, 1_000, 10)
+    given = Settings.from_env({"MAX_TASKS_PER_USER": "50", "LIST_MAX_ITEMS": "20", "BODY_READ_TIMEOUT": "3"})
+    assert (given.max_tasks_per_user, given.list_max_items, given.body_read_timeout) == (50, 20, 3)
+
+
 def test_missing_requirements_say_what_to_set():
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         Settings.from_env({}).require_database_url()

@@ -15,18 +15,24 @@ import attrs
 
 HOST = "127.0.0.1"
 
+Attack = Callable[[int, float], Awaitable[None]]
+"""One attacking connection: given the port and when to stop."""
+
 
 def raw_exchange(port: int, data: bytes, timeout: float = 10.0) -> bytes:
     """Send `data` on one connection, half-close, and read until the server closes."""
     with socket.create_connection((HOST, port), timeout=timeout) as conn:
-        conn.sendall(data)
-        conn.shutdown(socket.SHUT_WR)
+        try:
+            conn.sendall(data)
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:  # the server answered and closed before taking it all: read what it said
+            pass
         received = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 chunk = conn.recv(65536)
-            except (ConnectionResetError, TimeoutError):
+            except OSError:  # reset, timed out, or already closed
                 break
             if not chunk:
                 break
@@ -136,10 +142,12 @@ def slowloris(port: int, until: float) -> Awaitable[None]:
     return hold_open(port, b"GET /health HTTP/1.1\r\nHost: x\r\n", b"X-a: b\r\n", 5.0, until)
 
 
-def slow_body(port: int, until: float, user: str = "u", token: str = "t") -> Awaitable[None]:
+def slow_body_of(user: str, token: str) -> Attack:
+    """A signed-in user's create whose 60,000-byte body arrives at one byte a second: the
+    token is valid, so the server has to read the body (a forged one gets 401 at once)."""
     head = (f"POST /api/{user}/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
             "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n").encode()
-    return hold_open(port, head, b"{", 1.0, until)
+    return lambda port, until: hold_open(port, head, b"{", 1.0, until)
 
 
 @attrs.frozen
@@ -173,9 +181,6 @@ async def probe(port: int, path: str, headers: dict[str, str], until: float, eve
             failures += 1
         await asyncio.sleep(every)
     return Probe(latencies, failures)
-
-
-Attack = Callable[[int, float], Awaitable[None]]
 
 
 async def under_attack(
