@@ -22,6 +22,7 @@ import jwt
 
 from core.errors import ApiError, unauthorized
 from core.keys import ASYMMETRIC_ALGORITHMS, FetchedKeys, FetchKeys, KeyStore
+from core.tasks import Invalid, check_text
 from core.token_cache import TokenCache, Verified
 
 Authentication = Generator[FetchKeys, FetchedKeys, str]
@@ -103,21 +104,15 @@ def signing_header(token: str) -> tuple[str, str | None]:
 
 
 def user_id_of(claims: Mapping[str, Any]) -> str:
-    """The `sub` claim, if it can be a user id: the database stores it as text in an index."""
-    subject = claims["sub"]
-    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_USER_ID_LENGTH:
-        raise unauthorized(f"Token subject must be a string of 1 to {MAX_USER_ID_LENGTH} characters")
-    if "\x00" in subject or not is_utf8(subject):
-        raise unauthorized("Token subject must be valid text without NUL characters")
-    return subject
-
-
-def is_utf8(text: str) -> bool:
+    """The `sub` claim, if it can be a user id: text PostgreSQL can store, short enough
+    for the index every task lookup uses."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, which JSON can spell as an escape
-        return False
-    return True
+        subject = check_text(claims["sub"])
+    except Invalid:
+        subject = ""
+    if not 0 < len(subject) <= MAX_USER_ID_LENGTH:
+        raise unauthorized(f"Token subject must be 1 to {MAX_USER_ID_LENGTH} characters of text without NUL")
+    return subject
 
 
 def expiry_of(claims: Mapping[str, Any], now: float, max_lifetime: float, leeway: float) -> float:
