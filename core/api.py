@@ -23,7 +23,7 @@ from core.errors import (
     ValidationFailed,
     not_found,
 )
-from core.http import MAX_BODY_BYTES, Request, Response
+from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response
 from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Route, RouteTable
@@ -121,7 +121,7 @@ class Api:
         if route.authenticated:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"])
         if request.body is None:
-            request = attrs.evolve(request, body=(yield ReadBody(MAX_BODY_BYTES + 1)))
+            request = attrs.evolve(request, body=(yield ReadBody(BODY_READ_LIMIT)))
         if len(request.body or b"") > MAX_BODY_BYTES:
             raise ApiError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
         result = handler(Context(request, params, user_id, self.limits))

@@ -10,6 +10,8 @@ import attrs
 
 MAX_BODY_BYTES = 64 * 1024
 """Request bodies larger than this are refused with 413 (a task is well under 2 KiB)."""
+BODY_READ_LIMIT = MAX_BODY_BYTES + 1
+"""How much of a body is read: one byte past the limit is enough to say 413."""
 
 
 @attrs.frozen(slots=True)

@@ -6,15 +6,12 @@ from collections.abc import Iterable
 
 from core.api import Api
 from core.auth import Authenticator, ClaimRules
-from core.http import MAX_BODY_BYTES, Request, lower_headers
+from core.http import BODY_READ_LIMIT, Request, lower_headers
 from core.keys import KeyStore
 from core.routes import Limits
 from core.token_cache import TokenCache
 from storage.options import DatabaseOptions
 from todo_api.settings import Settings
-
-BODY_READ_LIMIT = MAX_BODY_BYTES + 1
-"""Frontends read at most this much: one byte past the limit is enough for the core to say 413."""
 
 OVERSIZED_BODY = bytes(BODY_READ_LIMIT)
 """What a frontend hands the core when its framework already refused the body as too large."""

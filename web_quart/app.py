@@ -17,12 +17,12 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import MapAdapter
 
-from core.http import Request, Response, lower_headers
+from core.http import BODY_READ_LIMIT, Request, Response, lower_headers
 from storage import aio
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.settings import Settings, load_settings
-from todo_api.wiring import BODY_READ_LIMIT, OVERSIZED_BODY, build_api, core_request, database_options
+from todo_api.wiring import OVERSIZED_BODY, build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
 
