@@ -34,7 +34,8 @@ def server_command(
 
     `threads` is how many requests a WSGI worker serves at once (ASGI ones are not limited).
     """
-    python = [sys.executable, "-m", server]
+    # Each server runs through its launcher in todo_api (`*_bounded`), which adds WRITE_TIMEOUT.
+    python = [sys.executable, "-m", f"todo_api.{server}_bounded"]
     if server == "granian":
         command = python + ["--interface", interface, "--workers", str(workers), "--host", host,
                             "--port", str(port), "--no-access-log",
@@ -46,9 +47,8 @@ def server_command(
     elif server == "hypercorn":
         command = python + ["--workers", str(workers), "--worker-class", "uvloop",
                             "--bind", f"{bind_host(host)}:{port}"]
-    elif server == "uvicorn":  # with a bound on the request head: see todo_api.uvicorn_bounded
-        command = [sys.executable, "-m", "todo_api.uvicorn_bounded", "--workers", str(workers),
-                   "--host", host, "--port", str(port), "--no-access-log"]
+    elif server == "uvicorn":  # also bounds the request head: see todo_api.uvicorn_bounded
+        command = python + ["--workers", str(workers), "--host", host, "--port", str(port), "--no-access-log"]
     else:
         raise ValueError(f"unknown server {server!r}")
     if reload:

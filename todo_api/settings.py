@@ -118,6 +118,7 @@ class Settings:
     max_tasks_per_user: int = 10_000
     list_max_items: int = 1_000
     body_read_timeout: float = 10.0
+    write_timeout: float = 30.0
     wsgi_threads: int = WSGI_THREADS_PER_CONNECTION * DEFAULT_POOL_MAX_SIZE
 
     @classmethod
@@ -162,6 +163,7 @@ class Settings:
             ),
             list_max_items=parse_int("LIST_MAX_ITEMS", get("LIST_MAX_ITEMS") or "1000", 1, 100_000),
             body_read_timeout=seconds("BODY_READ_TIMEOUT", 10, 0.1, 600),
+            write_timeout=seconds("WRITE_TIMEOUT", 30, 1, 3600),
             wsgi_threads=parse_int("WSGI_THREADS", threads, 1, 4096),
         )
 

@@ -1,10 +1,12 @@
-"""uvicorn with bounds on the request head: `python -m todo_api.uvicorn_bounded [uvicorn flags] app`.
+"""uvicorn with bounds on the request head, and WRITE_TIMEOUT:
+`python -m todo_api.uvicorn_bounded [uvicorn flags] app`.
 
 uvicorn's httptools protocol keeps every header line it is sent (one connection streaming
 headers grew a worker by 940 MB), and waits forever for a head that never completes. This
 protocol counts the request line and headers and, past MAX_HEAD_BYTES, answers 431 and
 closes; and it closes a connection whose head is not complete HEADER_READ_TIMEOUT_SECONDS
 after it opened (or after the next request's first byte), as hypercorn does on its own.
+Each connection also gets the kernel's write timeout (see todo_api.write_timeout).
 uvicorn's `--http` flag takes only its own protocol names, while its configuration takes
 any import path (each worker process imports the class itself); this entry point runs
 uvicorn's own command line with that flag opened up, and `--http PROTOCOL` added.
@@ -21,6 +23,9 @@ from uvicorn.main import main as uvicorn_main
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS, MAX_HEAD_BYTES
+from todo_api.write_timeout import set_write_timeout, write_timeout_seconds
+
+WRITE_TIMEOUT_SECONDS = write_timeout_seconds()  # each worker imports this module itself
 
 TOO_LARGE_BODY = json.dumps({"detail": "Request header fields too large"}).encode()
 TOO_LARGE = (
@@ -40,6 +45,7 @@ class BoundedHeadProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        set_write_timeout(transport.get_extra_info("socket"), WRITE_TIMEOUT_SECONDS)
         self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -62,9 +62,12 @@ def test_wsgi_threads_follow_the_pool_unless_given():
 
 def test_hostile_client_limits():
     defaults = Settings.from_env({})
-    assert (defaults.max_tasks_per_user, defaults.list_max_items, defaults.body_read_timeout) == (10_000, 1_000, 10)
-    given = Settings.from_env({"MAX_TASKS_PER_USER": "50", "LIST_MAX_ITEMS": "20", "BODY_READ_TIMEOUT": "3"})
-    assert (given.max_tasks_per_user, given.list_max_items, given.body_read_timeout) == (50, 20, 3)
+    assert (defaults.max_tasks_per_user, defaults.list_max_items, defaults.body_read_timeout,
+            defaults.write_timeout) == (10_000, 1_000, 10, 30)
+    given = Settings.from_env({"MAX_TASKS_PER_USER": "50", "LIST_MAX_ITEMS": "20", "BODY_READ_TIMEOUT": "3",
+                               "WRITE_TIMEOUT": "2.5"})
+    assert (given.max_tasks_per_user, given.list_max_items, given.body_read_timeout,
+            given.write_timeout) == (50, 20, 3, 2.5)
 
 
 def test_missing_requirements_say_what_to_set():

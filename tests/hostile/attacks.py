@@ -197,3 +197,31 @@ async def under_attack(
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return result
+
+
+def unread_answers(port: int, request: bytes, count: int) -> list[socket.socket]:
+    """`count` connections that send `request` and never read the answer (a small receive
+    buffer, so the answer stays with the server rather than in this process's kernel)."""
+    connections = []
+    for _ in range(count):
+        conn = socket.socket()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.connect((HOST, port))
+        conn.sendall(request)
+        connections.append(conn)
+    return connections
+
+
+def open_server_sides(port: int, client_ports: set[int]) -> int:
+    """How many of these clients' connections the server on `port` still holds
+    (established TCP connections in /proc/net/tcp, tcp6)."""
+    held = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            next(rows)
+            for row in rows:
+                local, remote, state = row.split()[1:4]
+                if (state == "01" and int(local.rsplit(":", 1)[1], 16) == port
+                        and int(remote.rsplit(":", 1)[1], 16) in client_ports):
+                    held += 1
+    return held

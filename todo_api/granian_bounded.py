@@ -1,0 +1,43 @@
+"""granian with WRITE_TIMEOUT: `python -m todo_api.granian_bounded [granian flags] app`.
+
+granian has no write timeout and no way to pass it a socket, and on Linux each worker binds
+its own listening socket (SO_REUSEPORT) inside Rust, where no option can be added. This
+entry point runs granian's own command line with one change to its server: one listening
+socket made in the main process, as granian does on other systems (the workers accept
+from it), so the kernel's write timeout can be set on it (see todo_api.write_timeout).
+It leans on granian's internals, hence the version pin in pyproject.toml; the hostile
+tests fail if it stops working.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import granian.cli
+from granian._granian import ListenerSpec
+from granian.server import Server
+
+from todo_api.write_timeout import set_write_timeout_on_fd, write_timeout_seconds
+
+
+class WriteTimeoutServer(Server):  # type: ignore[misc, valid-type]
+    def _init_shared_socket(self) -> None:
+        if self.bind_uds:
+            super()._init_shared_socket()
+            return
+        self._ssp = None
+        self._shd = ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
+        self._sfd = self._shd.get_fd()
+        set_write_timeout_on_fd(self._sfd, write_timeout_seconds())
+        shared = socket.socket(fileno=self._sfd)  # how granian hands a shared socket to workers
+        shared.set_inheritable(True)
+        self._sso = shared
+
+
+def main() -> None:
+    granian.cli.Server = WriteTimeoutServer  # type: ignore[attr-defined]
+    granian.cli.entrypoint()  # type: ignore[no-untyped-call]
+
+
+if __name__ == "__main__":
+    main()
