@@ -230,6 +230,11 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
+def all_dropped(port: int, clients: list[socket.socket]) -> Callable[[], bool]:
+    ports = {client.getsockname()[1] for client in clients}
+    return lambda: attacks.open_server_sides(port, ports) == 0
+
+
 def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served, big_list_owner):
     _, _, server = served
     workers_kib = lambda: descendants_rss_kib(server.process.pid)  # noqa: E731
@@ -244,8 +249,7 @@ def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served
                 assert wait_for(lambda: workers_kib() - before > 32 * 1024, seconds=10), (before, workers_kib())
                 one_round_kib = workers_kib() - before
             still_serves(server)
-            ports = {reader.getsockname()[1] for reader in readers}
-            assert wait_for(lambda: attacks.open_server_sides(server.port, ports) == 0, seconds=WRITE_TIMEOUT + 10)
+            assert wait_for(all_dropped(server.port, readers), seconds=WRITE_TIMEOUT + 10)
         finally:
             for reader in readers:
                 reader.close()
