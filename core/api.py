@@ -1,9 +1,10 @@
 """The API as a whole: route a request, authenticate it, run its handler, shape the answer.
 
-`Api.handle` is the only entry point the frontends call. Whatever happens inside, its
-plan returns a `Response`: client errors become their 4xx JSON, a database that
-cannot be reached becomes 503, anything unexpected becomes a logged, bare 500 (what the
-client sent is logged quoted, and tracebacks within a budget: see `core.logsafe`).
+Frontends call `Api.handle` for every request, and `Api.error` for one their framework
+refused before the core saw it. Whatever happens inside, a plan returns a `Response`:
+client errors become their 4xx JSON, a database that cannot be reached becomes 503,
+anything unexpected becomes a logged, bare 500 (what the client sent is logged quoted,
+and tracebacks within a budget: see `core.logsafe`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from core.errors import (
     ValidationFailed,
     not_found,
 )
-from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response
+from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response, framed
 from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Route, RouteTable
@@ -86,9 +87,7 @@ class Api:
         except Exception as error:
             self._log_unexpected(request, error)
             response = INTERNAL_ERROR.to_response()
-        if request.method == "HEAD":
-            response = Response(response.status, response.headers)
-        return self.cors.apply(request, response)
+        return framed(request.method, self.cors.apply(request, response))
 
     def _log_unexpected(self, request: Request, error: Exception) -> None:
         """A traceback while the budget lasts, then a counting line now and then."""
@@ -104,7 +103,7 @@ class Api:
 
     def error(self, request: Request, status: int, detail: str) -> Response:
         """A JSON error for a request the frontend's framework refused before the core saw it."""
-        return self.cors.apply(request, ApiError(status, detail).to_response())
+        return framed(request.method, self.cors.apply(request, ApiError(status, detail).to_response()))
 
     def _dispatch(self, request: Request) -> Plan:
         found = self.routes.find(request.path)

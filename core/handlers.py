@@ -41,10 +41,10 @@ def parse_task_id(text: str) -> UUID:
     return UUID(text)
 
 
-def single_task(rows: list[tuple[str, ...]], status: int = 200) -> Response:
+def single_task(rows: list[tuple[str, ...]]) -> Response:
     if not rows:
         raise not_found(TASK_NOT_FOUND)
-    return raw_json_response(status, rows[0][-1].encode())
+    return raw_json_response(200, rows[0][-1].encode())
 
 
 def root(ctx: Context) -> Response:

@@ -63,6 +63,21 @@ def raw_json_response(
     return Response(status, JSON_HEADERS + headers, body)
 
 
+BODILESS_STATUSES = frozenset({204, 304})
+
+
+def framed(method: str, response: Response) -> Response:
+    """The response as it goes on the wire: with its `Content-Length` (the frontends set
+    none of their own), except where a status forbids one (RFC 9110 section 8.6), and for
+    HEAD the length GET would have, without the body (section 9.3.2)."""
+    if response.status in BODILESS_STATUSES or response.status < 200:
+        return response
+    length = (("Content-Length", str(len(response.body))),)
+    if method == "HEAD":
+        return Response(response.status, response.headers + length)
+    return response.with_headers(length)
+
+
 def lower_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case header names, keeping the first value of a repeated header."""
     result: dict[str, str] = {}

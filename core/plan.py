@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from core.http import Response
-from core.keys import FetchKeys
+from core.keys import FetchedKeys, FetchKeys
 
 Rows = list[tuple[Any, ...]]
 
@@ -74,3 +74,28 @@ Effect = Query | FetchKeys | ReadBody
 the request body."""
 
 Plan = Generator[Effect, Any, Response]
+
+
+class PlanOutOfOrder(RuntimeError):
+    """A plan asked for keys or the body after its first query: a driver holds a database
+    connection only while a plan queries, never while it waits on HTTP."""
+
+
+def advance(plan: Plan, reply: Rows | FetchedKeys | bytes | StorageFailure | None) -> Effect | Response:
+    """Send the reply (or throw the failure) into the plan; its next request or its response.
+
+    The part of running a plan that has no I/O in it, shared by every driver.
+    """
+    try:
+        if isinstance(reply, StorageFailure):
+            return plan.throw(reply)
+        return plan.send(reply)  # None starts the generator
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def final_response(step: Effect | Response) -> Response:
+    """What a driver returns once the queries are done: the response, or PlanOutOfOrder."""
+    if not isinstance(step, Response):
+        raise PlanOutOfOrder(f"the plan asked for {type(step).__name__} after a query")
+    return step

@@ -76,7 +76,6 @@ class RouteTable:
     """Routes grouped by their number of path segments: a path is tried only against its peers."""
 
     def __init__(self, routes: tuple[Route, ...]) -> None:
-        self.routes = routes
         self._by_length: dict[int, list[Route]] = {}
         for route in routes:
             self._by_length.setdefault(len(route.segments), []).append(route)

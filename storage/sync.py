@@ -15,7 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Plan, Query, ReadBody, Rows, StorageFailure
+from core.plan import Plan, Query, ReadBody, Rows, StorageFailure, advance, final_response
 from storage.failures import UNREACHABLE, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
@@ -25,7 +25,6 @@ from storage.options import (
     hung_up,
     pool_arguments,
 )
-from storage.stepping import advance
 from storage.watchdog import Watchdog
 
 KeyFetcher = Callable[[FetchKeys], FetchedKeys]
@@ -91,5 +90,4 @@ class Database:
         except UNREACHABLE as error:
             if isinstance(step, Query):
                 step = advance(plan, storage_failure(error))
-        assert isinstance(step, Response), "a plan asks for keys and the body before any query"
-        return step
+        return final_response(step)

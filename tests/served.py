@@ -12,7 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-FRONTENDS = ["flask", "quart"]
+from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+
+FRONTENDS = list(FRONTEND_TABLE)
 TODO_API = str(Path(sys.executable).parent / "todo-api")
 
 

@@ -14,7 +14,8 @@ from types import FrameType
 from storage.capacity import connections_available
 from storage.migrate import migrate
 from todo_api import devmode
-from todo_api.servers import APPS, DEFAULT_SERVER, SERVERS, server_command
+from todo_api.frontends import FRONTENDS
+from todo_api.servers import server_command
 from todo_api.settings import ConfigError, Settings, load_settings
 
 
@@ -61,7 +62,7 @@ def supervise(server: subprocess.Popen[bytes]) -> int:
 
 def print_sizing(args: argparse.Namespace, server_name: str, settings: Settings) -> None:
     """What this deployment will open, and a warning when PostgreSQL cannot accept that many."""
-    threads = f" x {settings.wsgi_threads} threads" if args.frontend == "flask" else ""
+    threads = f" x {settings.wsgi_threads} threads" if FRONTENDS[args.frontend].interface == "wsgi" else ""
     planned = args.workers * settings.pool_max_size
     print(f"todo-api: {args.frontend} under {server_name}, {args.workers} worker(s){threads}, "
           f"up to {planned} database connections", flush=True)
@@ -73,11 +74,12 @@ def print_sizing(args: argparse.Namespace, server_name: str, settings: Settings)
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    server_name = args.server or DEFAULT_SERVER[args.frontend]
-    if server_name not in SERVERS[args.frontend]:
+    frontend = FRONTENDS[args.frontend]
+    server_name = args.server or frontend.default_server
+    if server_name not in frontend.servers:
         raise ConfigError(
-            f"--server {server_name} cannot serve the {args.frontend} frontend; "
-            f"choose one of {', '.join(SERVERS[args.frontend])}"
+            f"--server {server_name} cannot serve the {frontend.name} frontend; "
+            f"choose one of {', '.join(frontend.servers)}"
         )
     settings, database, generated_secret = devmode.resolve(settings)
     host = args.host or settings.api_host
@@ -99,13 +101,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         }
         if settings.better_auth_secret:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
-        interface = "wsgi" if args.frontend == "flask" else "asgi"
         # A WSGI worker serves one request per thread, and a request holds at most one
         # connection: at least as many threads as pooled connections keeps every connection
         # busy while each waits a network round trip; the spare ones (WSGI_THREADS) absorb
         # clients that send their bodies slowly.
         command = server_command(
-            server_name, APPS[args.frontend], interface, host, port, args.workers,
+            server_name, frontend.app, frontend.interface, host, port, args.workers,
             threads=settings.wsgi_threads, reload=args.reload,
         )
         return supervise(subprocess.Popen(command, env=env, start_new_session=True))
@@ -115,7 +116,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    settings, database, _ = devmode.resolve(settings)
+    settings, database, _ = devmode.resolve(settings, verifies_tokens=False)
     try:
         applied = migrate(settings.require_database_url())
     finally:
@@ -140,11 +141,11 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     serve_cmd = commands.add_parser("serve", help="run the API under a production server")
-    serve_cmd.add_argument("--frontend", choices=sorted(SERVERS), default="flask")
+    serve_cmd.add_argument("--frontend", choices=sorted(FRONTENDS), default="flask")
     serve_cmd.add_argument(
         "--server",
-        choices=sorted({name for names in SERVERS.values() for name in names}),
-        help="default: " + ", ".join(f"{f}: {s}" for f, s in DEFAULT_SERVER.items()),
+        choices=sorted({name for frontend in FRONTENDS.values() for name in frontend.servers}),
+        help="default: " + ", ".join(f"{f.name}: {f.default_server}" for f in FRONTENDS.values()),
     )
     serve_cmd.add_argument("--host", help="default: API_HOST or 127.0.0.1")
     serve_cmd.add_argument("--port", type=int, help="default: API_PORT or 8000")

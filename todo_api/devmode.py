@@ -30,17 +30,23 @@ def make_token(secret: str, user_id: str, ttl_seconds: int) -> str:
     return jwt.encode({"sub": user_id, "iat": now, "exp": now + ttl_seconds}, secret, algorithm="HS256")
 
 
-def resolve(settings: Settings) -> tuple[Settings, EmbeddedDatabase | None, bool]:
-    """Fill in what dev mode provides: the database when no DATABASE_URL, then the secret.
+def resolve(
+    settings: Settings, verifies_tokens: bool = True
+) -> tuple[Settings, EmbeddedDatabase | None, bool]:
+    """Fill in what dev mode provides: the database when no DATABASE_URL, then the secret
+    (only for a command that verifies tokens: `migrate` needs the database alone).
 
     Returns the completed settings, the embedded database if one was started (the
     caller stops it), and whether the secret is a generated development one.
     """
     if settings.database_url:
-        settings.require_token_source()
+        if verifies_tokens:
+            settings.require_token_source()
         return settings, None, False
     database = start_embedded(settings.data_dir)
+    with_database = attrs.evolve(settings, database_url=database.url)
+    if not verifies_tokens:
+        return with_database, database, False
     generated = settings.better_auth_secret is None
     secret = dev_secret(settings.data_dir) if generated else settings.better_auth_secret
-    completed = attrs.evolve(settings, database_url=database.url, better_auth_secret=secret)
-    return completed, database, generated
+    return attrs.evolve(with_database, better_auth_secret=secret), database, generated

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 
-from todo_api.settings import parse_bool
+from todo_api.settings import Settings
 
 
-def configure_logging() -> None:
-    debug = parse_bool("DEBUG", os.environ.get("DEBUG", ""))
+def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
+        level=logging.DEBUG if settings.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

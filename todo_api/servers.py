@@ -1,19 +1,12 @@
-"""The production servers each frontend runs under, and their command lines.
+"""The production servers' command lines (which frontend runs under which: todo_api.frontends).
 
-One table serves `todo-api serve` and the load benchmark, so what is measured is what
-is deployed. The defaults were chosen from the benchmark (README, "Benchmarks").
+`todo-api serve` and the load benchmark both build them here, so what is measured is
+what is deployed.
 """
 
 from __future__ import annotations
 
 import sys
-
-SERVERS: dict[str, tuple[str, ...]] = {
-    "flask": ("granian",),  # WSGI; gunicorn was dropped: README, "Security"
-    "quart": ("uvicorn", "granian", "hypercorn"),  # ASGI
-}
-DEFAULT_SERVER = {"flask": "granian", "quart": "uvicorn"}
-APPS = {"flask": "web_flask.wsgi:app", "quart": "web_quart.asgi:app"}
 
 LISTEN_BACKLOG = 4096
 CONNECTIONS_PER_WORKER = 10_000

@@ -29,6 +29,7 @@ log = logging.getLogger("todo_api")
 
 class ApiResponse(flask.Response):
     default_mimetype = None  # the core sets Content-Type; a 204 has none
+    automatically_set_content_length = False  # and Content-Length (a HEAD's is GET's)
 
 
 def environ_headers(environ: dict[str, Any]) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """The WSGI entry point production servers load: `granian --interface wsgi web_flask.wsgi:app`."""
 
 from todo_api.logs import configure_logging
+from todo_api.settings import load_settings
 from web_flask.app import create_app
 
-configure_logging()
-app = create_app()
+settings = load_settings()  # the environment over `.env`
+configure_logging(settings)
+app = create_app(settings)

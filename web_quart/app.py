@@ -29,6 +29,7 @@ log = logging.getLogger("todo_api")
 
 class ApiResponse(quart.Response):
     default_mimetype = None  # type: ignore[assignment]  # the core sets Content-Type; a 204 has none
+    automatically_set_content_length = False  # and Content-Length (a HEAD's is GET's)
 
 
 def to_quart(response: Response) -> ApiResponse:

@@ -1,7 +1,9 @@
 """The ASGI entry point production servers load: `hypercorn web_quart.asgi:app`."""
 
 from todo_api.logs import configure_logging
+from todo_api.settings import load_settings
 from web_quart.app import create_app
 
-configure_logging()
-app = create_app()
+settings = load_settings()  # the environment over `.env`
+configure_logging(settings)
+app = create_app(settings)

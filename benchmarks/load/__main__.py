@@ -21,8 +21,8 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from benchmarks.load import dataset, generators, latency, report
-from benchmarks.load.servers import KINDS, SERVERS, Running, Target, all_targets
-from todo_api.servers import DEFAULT_SERVER
+from benchmarks.load.servers import KINDS, Running, Target, all_targets
+from todo_api.frontends import FRONTENDS
 
 SECRET = "benchmark-secret-" + "s" * 40
 ENDPOINT_PATHS = {
@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per cell")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--frameworks", nargs="+", default=list(SERVERS), choices=list(SERVERS))
+    parser.add_argument("--frameworks", nargs="+", default=list(FRONTENDS), choices=list(FRONTENDS))
     parser.add_argument("--servers", nargs="+", help="only these servers (default: all)")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--endpoints", nargs="+", default=["list", "list_filtered", "stats", "stats_10k"])
@@ -83,7 +83,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.short:
         args.users, args.big_user_tasks, args.seconds, args.warmup = 200, 2000, 2.0, 0.5
         args.latencies = [10.0]
-        args.latency_servers = args.latency_servers or sorted(set(DEFAULT_SERVER.values()))
+        args.latency_servers = args.latency_servers or sorted({f.default_server for f in FRONTENDS.values()})
     if args.out is None:
         args.out = Path("benchmarks/results/short" if args.short else "benchmarks/results")
     return args
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             t
             for t in all_targets(tuple(args.frameworks))
             if t.kind == "api" and (not args.latency_servers or t.server in args.latency_servers)
-            and (not args.short or t.server == DEFAULT_SERVER[t.framework])
+            and (not args.short or t.server == FRONTENDS[t.framework].default_server)
         ]
         latency_cells = []
         if "latency" in args.parts:

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import attrs
 
-from todo_api.servers import SERVERS, server_command
+from todo_api.frontends import FRONTENDS
+from todo_api.servers import server_command
 from todo_api.settings import Settings
 
 KINDS = ("api", "minimal", "raw")
-APPS = {
-    ("flask", "api"): "web_flask.wsgi:app",
+BASELINES = {  # the apps of kind "api" are the frontends' own (todo_api.frontends)
     ("flask", "minimal"): "benchmarks.load.baselines.flask_minimal:app",
     ("flask", "raw"): "benchmarks.load.baselines.raw_wsgi:app",
-    ("quart", "api"): "web_quart.asgi:app",
     ("quart", "minimal"): "benchmarks.load.baselines.quart_minimal:app",
     ("quart", "raw"): "benchmarks.load.baselines.raw_asgi:app",
 }
@@ -47,20 +46,20 @@ class Target:
         what = {
             "api": f"todo-api {self.framework}",
             "minimal": f"minimal {self.framework}",
-            "raw": "raw WSGI" if self.framework == "flask" else "raw ASGI",
+            "raw": f"raw {FRONTENDS[self.framework].interface.upper()}",
         }[self.kind]
         return f"{what} · {self.server}"
 
     def command(self, port: int, workers: int) -> list[str]:
         """As `todo-api serve` runs it: WSGI_THREADS threads per WSGI worker (the baselines too)."""
-        interface = "wsgi" if self.framework == "flask" else "asgi"
-        app = APPS[(self.framework, self.kind)]
+        frontend = FRONTENDS[self.framework]
+        app = frontend.app if self.kind == "api" else BASELINES[(self.framework, self.kind)]
         threads = Settings.from_env(os.environ).wsgi_threads
-        return server_command(self.server, app, interface, "127.0.0.1", port, workers, threads)
+        return server_command(self.server, app, frontend.interface, "127.0.0.1", port, workers, threads)
 
 
 def all_targets(frameworks: tuple[str, ...] = ("flask", "quart")) -> list[Target]:
-    return [Target(f, s, k) for f in frameworks for s in SERVERS[f] for k in KINDS]
+    return [Target(f, s, k) for f in frameworks for s in FRONTENDS[f].servers for k in KINDS]
 
 
 class Running:

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from todo_api.frontends import FRONTENDS
+
 
 @attrs.frozen
 class Result:
@@ -128,13 +130,10 @@ class QuartClient:
 
 
 def make_client(frontend: str, settings: Any) -> FlaskClient | QuartClient:
-    if frontend == "flask":
-        from web_flask import create_app as create_flask
-
-        return FlaskClient(create_flask(settings))
-    from web_quart import create_app as create_quart
-
-    return QuartClient(create_quart(settings))
+    """A client of a new app of that frontend (todo_api.frontends), driven in-process."""
+    chosen = FRONTENDS[frontend]
+    client = FlaskClient if chosen.interface == "wsgi" else QuartClient
+    return client(chosen.create_app(settings))
 
 
 def create_task(client: ApiClient, user: Any, **fields: Any) -> dict[str, Any]:

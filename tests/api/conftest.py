@@ -9,9 +9,10 @@ import pytest
 
 from tests.api.clients import ApiClient, make_client
 from tests.helpers import auth, new_user_id
+from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
 from todo_api.settings import Settings
 
-FRONTENDS = ["flask", "quart"]
+FRONTENDS = list(FRONTEND_TABLE)
 
 
 @pytest.fixture(scope="session", params=FRONTENDS)

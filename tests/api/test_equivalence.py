@@ -11,7 +11,7 @@ from tests.api.conftest import User
 from tests.helpers import make_token, new_user_id
 
 HEADERS_THAT_MATTER = {
-    "content-type", "location", "allow", "www-authenticate", "retry-after", "vary",
+    "content-type", "content-length", "location", "allow", "www-authenticate", "retry-after", "vary",
     "access-control-allow-origin", "access-control-allow-credentials",
     "access-control-allow-methods", "access-control-allow-headers",
     "access-control-expose-headers", "access-control-max-age",

@@ -47,10 +47,19 @@ def test_wrong_method_is_a_405_with_allow(client, user):
     assert result.header("allow") == "OPTIONS, PATCH"
 
 
-def test_head_answers_like_get_without_a_body(client):
-    result = request(client, "HEAD", "/")
-    assert result.status == 200
-    assert result.body == b""
+def test_head_answers_like_get_without_a_body(client, user):
+    for path in ["/", user.tasks, "/missing"]:
+        got = request(client, "GET", path, headers=user.headers)
+        head = request(client, "HEAD", path, headers=user.headers)
+        assert (head.status, head.header("content-type")) == (got.status, got.header("content-type"))
+        assert head.body == b""
+        assert head.header("content-length") == str(len(got.body)) == got.header("content-length")
+
+
+def test_no_content_has_no_content_length(client, user):
+    result = request(client, "OPTIONS", user.tasks)
+    assert result.status == 204
+    assert result.header("content-length") is None
 
 
 def test_options_lists_the_allowed_methods(client, user):

@@ -6,8 +6,7 @@ from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from core.http import Response
-from core.plan import Plan, Query, Rows, StorageFailure
-from storage.stepping import advance
+from core.plan import Plan, Query, Rows, StorageFailure, advance
 
 T = TypeVar("T")
 Answer = Callable[[Query], "Rows | StorageFailure"]

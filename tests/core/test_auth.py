@@ -98,3 +98,38 @@ def test_token_cache_is_bounded():
     for n in range(10):
         verify(auth, make_token(f"user{n}"))
     assert len(auth.cache) == 3
+
+
+def test_token_cache_shared_by_threads_stays_bounded_and_raises_nothing():
+    """Server threads put, expire and forget at once; the cache must neither raise nor overflow."""
+    import sys
+    import threading
+
+    from core.token_cache import Verified
+
+    cache = TokenCache(50)
+    errors: list[BaseException] = []
+
+    def churn(worker: int) -> None:
+        try:
+            for n in range(3000):
+                token = f"{worker}-{n}"
+                cache.put(token, Verified(token, expires_at=float(n % 7), kid=f"k{n % 3}"))
+                cache.get(f"{worker}-{n - 5}", now=3.0)
+                if n % 100 == 0:
+                    cache.forget_keys({"k1"})
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=churn, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(cache) <= 50

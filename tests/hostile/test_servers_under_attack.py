@@ -22,9 +22,10 @@ import pytest
 from tests.helpers import SECRET, make_token
 from tests.hostile import attacks
 from tests.served import Server, call
-from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS, SERVERS
+from todo_api.frontends import FRONTENDS
+from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS
 
-OFFERED = [(frontend, server) for frontend, servers in SERVERS.items() for server in servers]
+OFFERED = [(frontend.name, server) for frontend in FRONTENDS.values() for server in frontend.servers]
 PROBER = "hostile-prober"
 PROBER_HEADERS = {"Authorization": f"Bearer {make_token(PROBER)}"}
 STATS = f"/api/{PROBER}/stats"
@@ -149,7 +150,7 @@ def test_ordinary_requests_keep_their_latency_under_slow_and_idle_connections(se
 
 def test_a_slow_body_gets_408_in_body_read_timeout(served):
     frontend, _, server = served
-    if frontend == "flask":
+    if FRONTENDS[frontend].interface == "wsgi":
         pytest.skip("a WSGI server hands the body to a worker thread as it arrives: README, Security")
     answer = attacks.raw_exchange_slowly(server.port, PROBER, PROBER_HEADERS["Authorization"], seconds=8)
     assert attacks.statuses(answer) == [408], answer[:300]

@@ -7,7 +7,7 @@ import pytest
 
 from core.http import Response, json_response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Query, ReadBody
+from core.plan import PlanOutOfOrder, Query, ReadBody
 from storage import aio, sync
 from storage.options import DatabaseOptions
 
@@ -89,6 +89,18 @@ def run(request):
 
 def body(response: Response):
     return json.loads(response.body)
+
+
+def body_after_query_plan():
+    yield Query("SELECT 1")
+    yield ReadBody(10)  # too late: the driver holds a connection while a plan queries
+    return json_response(200, None)
+
+
+def test_a_plan_that_asks_for_the_body_after_a_query_is_refused_out_loud(run, database_url):
+    """An explicit error, not an `assert` that `python -O` would strip."""
+    with pytest.raises(PlanOutOfOrder, match="ReadBody after a query"):
+        run(database_url, body_after_query_plan())
 
 
 def test_rows_come_back(run, database_url):

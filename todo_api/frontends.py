@@ -1,0 +1,46 @@
+"""The frontends, in one table read by `todo-api serve`, the tests and the load benchmark.
+
+A frontend is a glue package with `create_app(settings)` and a module named for its
+interface (`wsgi` or `asgi`) whose `app` the servers load. Adding one is that package
+plus one line below. The defaults were chosen from the benchmark (README, "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Literal
+
+import attrs
+
+from todo_api.settings import Settings
+
+
+@attrs.frozen
+class Frontend:
+    name: str
+    interface: Literal["wsgi", "asgi"]
+    package: str
+    servers: tuple[str, ...]
+    """The production servers it runs under; the first is the default."""
+
+    @property
+    def default_server(self) -> str:
+        return self.servers[0]
+
+    @property
+    def app(self) -> str:
+        """What a server loads: "module:attribute"."""
+        return f"{self.package}.{self.interface}:app"
+
+    def create_app(self, settings: Settings) -> Any:
+        """A new app (imported only when asked, so the CLI loads neither framework)."""
+        return importlib.import_module(self.package).create_app(settings)
+
+
+FRONTENDS: dict[str, Frontend] = {
+    frontend.name: frontend
+    for frontend in (
+        Frontend("flask", "wsgi", "web_flask", ("granian",)),  # gunicorn was dropped: README, "Security"
+        Frontend("quart", "asgi", "web_quart", ("uvicorn", "granian", "hypercorn")),
+    )
+}
