@@ -79,8 +79,11 @@ def framed(method: str, response: Response) -> Response:
 
 
 def lower_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case header names, keeping the first value of a repeated header."""
+    """Lower-case header names; a repeated header's values joined by ", " (RFC 9110
+    section 5.3), as WSGI servers hand them over, so that an ASGI frontend gives the core
+    the same: two `Authorization` headers make one that no token matches (401)."""
     result: dict[str, str] = {}
     for name, value in pairs:
-        result.setdefault(name.lower(), value)
+        key = name.lower()
+        result[key] = f"{result[key]}, {value}" if key in result else value
     return result

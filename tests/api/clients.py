@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import attrs
+from werkzeug.datastructures import Headers
 
 from todo_api.frontends import FRONTENDS
 
@@ -35,12 +36,16 @@ class Result:
 class Call:
     method: str
     path: str
-    headers: dict[str, str] = attrs.field(factory=dict)
+    headers: Headers = attrs.field(factory=Headers)
     body: bytes = b""
 
 
-def make_call(method: str, path: str, headers: dict[str, str] | None, json: Any, body: bytes | None) -> Call:
-    headers = dict(headers or {})
+HeaderInput = dict[str, str] | list[tuple[str, str]]
+"""A dict, or pairs when a header is repeated."""
+
+
+def make_call(method: str, path: str, headers: HeaderInput | None, json: Any, body: bytes | None) -> Call:
+    headers = Headers(headers or {})
     if json is not None:
         body = jsonlib.dumps(json).encode()
         headers.setdefault("Content-Type", "application/json")
@@ -67,7 +72,7 @@ def request(
     method: str,
     path: str,
     *,
-    headers: dict[str, str] | None = None,
+    headers: HeaderInput | None = None,
     json: Any = None,
     body: bytes | None = None,
 ) -> Result:

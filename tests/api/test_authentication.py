@@ -104,3 +104,12 @@ def test_another_users_path_is_403(client, user):
 def test_valid_token_is_accepted(client, user):
     assert request(client, "GET", user.tasks, headers=user.headers).status == 200
     assert SECRET  # the suite's secret signs user.headers
+
+
+@pytest.mark.parametrize("second", ["same", "other user's"])
+def test_two_authorization_headers_are_401_whichever_they_are(client, user, second):
+    """WSGI joins repeated headers and ASGI lists them; the core sees them joined either way."""
+    other = user.headers["Authorization"] if second == "same" else f"Bearer {make_token('someone-else')}"
+    result = request(client, "GET", user.tasks, headers=[("Authorization", user.headers["Authorization"]),
+                                                         ("Authorization", other)])
+    assert result.status == 401

@@ -40,6 +40,7 @@ def run_script(client):
     step("GET", user.tasks, headers=origin)
     step("GET", user.tasks, headers={"Authorization": "Bearer nope"})
     step("GET", user.tasks, headers={"Authorization": f"Bearer {make_token('intruder')}"})
+    step("GET", user.tasks, headers=[("Authorization", h["Authorization"])] * 2)
     first = step("POST", user.tasks, headers=h, json={"title": "One", "priority": "high", "category": "work",
                                                      "dueDate": "2001-01-01T00:00:00Z"}).json()
     step("POST", user.tasks, headers=h, json={"title": "Two", "priority": "low", "category": "home",

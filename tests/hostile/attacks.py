@@ -19,20 +19,23 @@ Attack = Callable[[int, float], Awaitable[None]]
 """One attacking connection: given the port and when to stop."""
 
 
-def raw_exchange(port: int, data: bytes, timeout: float = 10.0) -> bytes:
-    """Send `data` on one connection, half-close, and read until the server closes."""
+def raw_exchange(port: int, data: bytes, timeout: float = 10.0, quiet: float = 1.5) -> bytes:
+    """Send `data` on one connection and read what comes back until the server closes, or
+    stays quiet for `quiet` seconds after answering. The connection stays open for
+    writing: some servers drop a half-closed one without answering, which would hide
+    whether smuggled bytes ran."""
     with socket.create_connection((HOST, port), timeout=timeout) as conn:
         try:
             conn.sendall(data)
-            conn.shutdown(socket.SHUT_WR)
         except OSError:  # the server answered and closed before taking it all: read what it said
             pass
         received = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            conn.settimeout(quiet if received else max(0.01, deadline - time.monotonic()))
             try:
                 chunk = conn.recv(65536)
-            except OSError:  # reset, timed out, or already closed
+            except OSError:  # reset, quiet for long enough, or already closed
                 break
             if not chunk:
                 break
