@@ -17,7 +17,7 @@ import granian.cli
 from granian._granian import ListenerSpec
 from granian.server import Server
 
-from todo_api.write_timeout import set_write_timeout_on_fd, write_timeout_seconds
+from todo_api.write_timeout import set_write_timeout, write_timeout_seconds
 
 
 class WriteTimeoutServer(Server):  # type: ignore[misc, valid-type]
@@ -28,9 +28,9 @@ class WriteTimeoutServer(Server):  # type: ignore[misc, valid-type]
         self._ssp = None
         self._shd = ListenerSpec(self.bind_addr, self.bind_port, self.backlog).build()
         self._sfd = self._shd.get_fd()
-        set_write_timeout_on_fd(self._sfd, write_timeout_seconds())
         shared = socket.socket(fileno=self._sfd)  # how granian hands a shared socket to workers
         shared.set_inheritable(True)
+        set_write_timeout(shared, write_timeout_seconds())
         self._sso = shared
 
 

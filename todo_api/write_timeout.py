@@ -42,11 +42,3 @@ def set_write_timeout(sock: HasSocketOptions, seconds: float) -> bool:
     sock.setsockopt(socket.IPPROTO_TCP, option, round(seconds * 1000))
     return True
 
-
-def set_write_timeout_on_fd(fd: int, seconds: float) -> bool:
-    """The same, on a socket known only by its file descriptor (which stays open)."""
-    sock = socket.socket(fileno=fd)
-    try:
-        return set_write_timeout(sock, seconds)
-    finally:
-        sock.detach()
