@@ -1,4 +1,5 @@
-"""Micro benchmarks: the core alone, and one in-process request through each frontend.
+"""Micro benchmarks: the core alone, and one in-process request through each frontend,
+standalone (`create_app`) and hosted (`init_app` at a prefix in a host app: what embedding costs).
 
 `uv run pytest benchmarks --benchmark-enable` measures; plain `uv run pytest` runs each
 once as a smoke test (benchmarking is disabled by default in pyproject).
@@ -73,7 +74,7 @@ def test_verify_eddsa_token_from_jwks(benchmark: Any, cache_size: int) -> None:
     assert benchmark(lambda: settle(authenticator.authenticate(headers))) == "alice"
 
 
-@pytest.fixture(scope="module", params=["flask", "quart"])
+@pytest.fixture(scope="module", params=["flask", "flask-hosted", "quart", "quart-hosted"])
 def loaded_client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[Any, User]]:
     client = make_client(request.param, settings)
     user = User(new_user_id())

@@ -78,7 +78,8 @@ def create_task(ctx: Context) -> Plan:
     if not rows:
         raise ApiError(409, f"Task limit reached: a user can have at most {max_tasks} tasks")
     task_id, task_json = rows[0]
-    location = f"/api/{quote(ctx.params['user_id'], safe=PATH_SAFE)}/tasks/{task_id}"
+    base = quote(ctx.request.base_path, safe="/" + PATH_SAFE)
+    location = f"{base}/api/{quote(ctx.params['user_id'], safe=PATH_SAFE)}/tasks/{task_id}"
     return raw_json_response(201, task_json.encode(), (("Location", location),))
 
 

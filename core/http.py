@@ -18,10 +18,13 @@ BODY_READ_LIMIT = MAX_BODY_BYTES + 1
 class Request:
     """A parsed HTTP request, framework-neutral.
 
-    `headers` maps lower-case names to values; `query_string` is the raw, undecoded
-    query so that both frontends hand over exactly the same thing. `body` is None when
-    the frontend has not read it yet: the plan asks for it with `ReadBody` once the
-    token has been checked, so a request refused from its head never waits for a body.
+    `path` is the decoded path below where the API is mounted, and `base_path` that
+    mount point (the WSGI `SCRIPT_NAME` or ASGI `root_path`, plus a host app's prefix),
+    which the `Location` of a created task starts with. `headers` maps lower-case names
+    to values (repeated ones joined: `lower_headers`); `query_string` is the raw,
+    undecoded query so that both frontends hand over exactly the same thing. `body` is
+    None when the frontend has not read it yet: the plan asks for it with `ReadBody` once
+    the token has been checked, so a request refused from its head never waits for a body.
     """
 
     method: str
@@ -29,6 +32,7 @@ class Request:
     query_string: bytes = b""
     headers: Mapping[str, str] = attrs.field(factory=dict)
     body: bytes | None = b""
+    base_path: str = ""
 
 
 @attrs.frozen(slots=True)
@@ -76,6 +80,12 @@ def framed(method: str, response: Response) -> Response:
     if method == "HEAD":
         return Response(response.status, response.headers + length)
     return response.with_headers(length)
+
+
+def announces_body(headers: Mapping[str, str]) -> bool:
+    """Whether a request has content (RFC 9112 section 6.3): only when a Content-Length
+    other than 0 or a Transfer-Encoding says so. Frontends read nothing otherwise."""
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
 
 
 def lower_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -32,7 +32,8 @@ class Context:
 
     @property
     def body(self) -> bytes:
-        """The request body: the API has read it before any handler runs."""
+        """The request body: read before a POST, PUT or PATCH handler runs; any other's is
+        never read (a GET's body means nothing) and is empty here."""
         return self.request.body or b""
 
 
@@ -76,12 +77,23 @@ class RouteTable:
     """Routes grouped by their number of path segments: a path is tried only against its peers."""
 
     def __init__(self, routes: tuple[Route, ...]) -> None:
+        self._routes = routes
         self._by_length: dict[int, list[Route]] = {}
         for route in routes:
             self._by_length.setdefault(len(route.segments), []).append(route)
 
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """Each route's first path segment ("" for "/"), once: the paths a host app hands
+        to the API, everything under them included, when it mounts the API at its root."""
+        return tuple(dict.fromkeys(route.segments[0] for route in self._routes))
+
     def find(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route and its parameters; none for a "." or ".." segment (a client resolves
+        those before sending, RFC 3986 section 5.2.4: one that arrives names nothing)."""
         parts = (path or "/").split("/")[1:]
+        if "." in parts or ".." in parts:
+            return None
         for route in self._by_length.get(len(parts), ()):
             params = route.match(parts)
             if params is not None:

@@ -1,7 +1,8 @@
 """The frontends, in one table read by `todo-api serve`, the tests and the load benchmark.
 
-A frontend is a glue package with `create_app(settings)` and a module named for its
-interface (`wsgi` or `asgi`) whose `app` the servers load. Adding one is that package
+A frontend is a glue package with `create_app(settings)` (and `init_app(app, url_prefix,
+settings)` when the API can live in a host app of its framework) and a module named for
+its interface (`wsgi` or `asgi`) whose `app` the servers load. Adding one is that package
 plus one line below. The defaults were chosen from the benchmark (README, "Benchmarks").
 """
 
@@ -35,6 +36,10 @@ class Frontend:
     def create_app(self, settings: Settings) -> Any:
         """A new app (imported only when asked, so the CLI loads neither framework)."""
         return importlib.import_module(self.package).create_app(settings)
+
+    def init_app(self, app: Any, url_prefix: str, settings: Settings) -> Any:
+        """The API added to a host app of the frontend's framework, under `url_prefix`."""
+        return importlib.import_module(self.package).init_app(app, url_prefix, settings)
 
 
 FRONTENDS: dict[str, Frontend] = {

@@ -1,7 +1,9 @@
-"""Quart glue: the async twin of `web_flask.app`: every request goes to the core, and
-Quart's URL map is never consulted (the core owns routing).
+"""Quart glue: the async twin of `web_flask.app`, the API inside any Quart app
+(`init_app`) or as an app of its own (`create_app`).
 
-The database pool belongs to the serving lifetime: it opens in `before_serving` (on the loop
+No rule lives here: the glue claims the API's paths in the app's URL map
+(`todo_api.mounting`) and hands each request under them to the core. The database pool
+belongs to the serving lifetime of the app: it opens in `before_serving` (on the loop
 that will use it) and closes in `after_serving`.
 """
 
@@ -9,20 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 import quart
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestTimeout
 from werkzeug.routing import MapAdapter
 
-from core.http import BODY_READ_LIMIT, Request, Response, lower_headers
+from core.api import Api
+from core.http import Request, Response, announces_body, lower_headers
 from storage import aio
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
+from todo_api.mounting import (
+    BLUEPRINT,
+    CONVERTER,
+    ENDPOINT,
+    RestOfPath,
+    SoleRuleAdapter,
+    normalized_prefix,
+    path_below,
+    sole_api_rule,
+    url_rules,
+)
 from todo_api.settings import Settings, load_settings
-from todo_api.wiring import OVERSIZED_BODY, build_api, core_request, database_options
+from todo_api.wiring import build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
 
@@ -42,84 +55,119 @@ def scope_headers(scope: Any) -> dict[str, str]:
     return lower_headers((name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs)
 
 
-BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+def scope_path(scope: Any) -> str:
+    """The path below the ASGI `root_path` (which `path` includes), as the server sent it."""
+    path: str = scope["path"]
+    return path.removeprefix(scope.get("root_path", ""))
 
 
-def may_carry_body(method: str, headers: dict[str, str]) -> bool:
-    """Whether to wait for a body: not for a GET-like request that announces none (most of them)."""
-    return method not in BODYLESS_METHODS or "content-length" in headers or "transfer-encoding" in headers
-
-
-async def read_body(request: quart.Request) -> bytes:
+async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> bytes:
+    """Up to `max_bytes` of the body, chunk by chunk (the rest is never buffered); 408
+    when it takes longer than `timeout` seconds, which frees the worker."""
+    received = bytearray()
     try:
-        return cast(bytes, await request.get_data(cache=False, as_text=False))
-    except RequestEntityTooLarge:
-        return OVERSIZED_BODY
+        async with asyncio.timeout(timeout):
+            async for chunk in request.body:
+                received += chunk
+                if len(received) >= max_bytes:
+                    break
+    except TimeoutError:
+        raise RequestTimeout() from None
+    return bytes(received[:max_bytes])
 
 
-class ApiQuart(quart.Quart):
-    """A Quart app whose every request is dispatched to `api_view`, with no URL matching."""
+class Mounted:
+    """What `init_app` keeps in `app.extensions["todo_api"]`: the API and its database,
+    open while the app serves."""
 
-    response_class = ApiResponse
-    api_view: Callable[[], Awaitable[ApiResponse]]
-    refuse: Callable[[int, str], ApiResponse]
+    def __init__(self, api: Api, settings: Settings) -> None:
+        self.api = api
+        self.settings = settings
+        self.database: aio.Database | None = None
+
+    async def open(self) -> None:
+        conninfo = self.settings.require_database_url()
+        if self.settings.migrate_on_start:
+            await asyncio.to_thread(migrate, conninfo)
+        self.database = await aio.Database(conninfo, database_options(self.settings)).open()
+
+    async def close(self) -> None:
+        if self.database is not None:
+            await self.database.close()
+            self.database = None
+
+
+def init_app(app: quart.Quart, url_prefix: str = "", settings: Settings | None = None) -> Mounted:
+    """Serve the API from `app` under `url_prefix` ("" mounts its paths at the root)."""
+    return mount(app, normalized_prefix(url_prefix), settings or load_settings(), everything=False)
+
+
+class StandaloneQuart(quart.Quart):
+    """The app `create_app` makes: werkzeug's matching is skipped while the API is all it serves."""
 
     def create_url_adapter(self, request: Any) -> MapAdapter | None:
-        return None if request is not None else super().create_url_adapter(request)
-
-    async def dispatch_request(self, request_context: Any = None) -> ApiResponse:
-        return await self.api_view()
-
-    async def dispatch_websocket(self, websocket_context: Any = None) -> ApiResponse:
-        return self.refuse(404, "Not Found")  # the API has no websocket routes
+        rule = sole_api_rule(self.url_map) if isinstance(request, quart.Request) else None
+        if rule is None:
+            return super().create_url_adapter(request)
+        return SoleRuleAdapter(rule, lambda: super(StandaloneQuart, self).create_url_adapter(request))  # type: ignore[return-value]
 
 
 def create_app(settings: Settings | None = None) -> quart.Quart:
-    settings = settings or load_settings()
+    """The API as an app of its own (what `todo-api serve` runs): every path is the API's,
+    and so is every error Quart raises, a websocket upgrade's included."""
+    app = StandaloneQuart(__name__, static_folder=None)  # no /static/ route of its own
+    mount(app, "", settings or load_settings(), everything=True)
+    return app
+
+
+def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -> Mounted:
     api = build_api(settings)
-    conninfo = settings.require_database_url()
+    mounted = Mounted(api, settings)
+    timeout = settings.body_read_timeout
 
-    app = ApiQuart(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT
-    app.config["BODY_TIMEOUT"] = settings.body_read_timeout  # then 408, and the worker is free
-    state: dict[str, object] = {"api": api}
-    app.extensions["todo_api"] = state
+    async def dispatch(rest: str = "") -> ApiResponse:
+        request = quart.request._get_current_object()  # type: ignore[attr-defined]  # once, not per attribute
+        scope = request.scope
+        headers = scope_headers(scope)
+        body = None if announces_body(headers) else b""  # read once the head is accepted
+        path = path_below(scope_path(scope), prefix)
+        base = request.root_path + prefix
+        plan = api.handle(Request(request.method, path, request.query_string, headers, body, base))
+        database: aio.Database = mounted.database  # type: ignore[assignment]  # open while serving
+        answer = await database.run(plan, fetch_keys_async, lambda size: read_body(request, size, timeout))
+        return to_quart(answer)
 
-    @app.before_serving
-    async def open_database() -> None:
-        if settings.migrate_on_start:
-            await asyncio.to_thread(migrate, conninfo)
-        state["database"] = await aio.Database(conninfo, database_options(settings)).open()
-
-    @app.after_serving
-    async def close_database() -> None:
-        await state["database"].close()  # type: ignore[attr-defined]
-
-    async def dispatch() -> ApiResponse:
+    def refused(status: int, detail: str) -> ApiResponse:
+        """The core's JSON error for what Quart refused; for a websocket upgrade (werkzeug
+        calls one to an HTTP route a bad request), 404: the API has no websocket routes."""
+        if not quart.has_request_context():
+            websocket = quart.websocket
+            upgrade = core_request("GET", websocket.path, b"", websocket.headers.items())
+            return to_quart(api.error(upgrade, 404, "Not Found"))
         request = quart.request
-        headers = scope_headers(request.scope)
-        body = None if may_carry_body(request.method, headers) else b""  # read once the head is accepted
-        plan = api.handle(Request(request.method, request.path, request.query_string, headers, body))
-        database = cast(aio.Database, state["database"])
-        return to_quart(await database.run(plan, fetch_keys_async, lambda _: read_body(request)))
+        return to_quart(api.error(core_request(request.method, request.path, b"", request.headers.items()),
+                                  status, detail))
 
     async def framework_error(error: HTTPException) -> ApiResponse:
-        request = quart.request
-        refused = core_request(request.method, request.path, b"", request.headers.items())
-        return to_quart(api.error(refused, error.code or 400, error.description or error.name))
+        return refused(error.code or 400, error.description or error.name)
 
     async def unexpected_error(error: Exception) -> ApiResponse:
         log.exception("unexpected error in the Quart frontend")
-        refused = core_request(quart.request.method, quart.request.path, b"", quart.request.headers.items())
-        return to_quart(api.error(refused, 500, "Internal Server Error"))
+        return refused(500, "Internal Server Error")
 
-    def refuse(status: int, detail: str) -> ApiResponse:
-        websocket = quart.websocket
-        refused = core_request("GET", websocket.path, b"", scope_headers(websocket.scope).items())
-        return to_quart(api.error(refused, status, detail))
-
-    app.api_view = dispatch
-    app.refuse = refuse
-    app.register_error_handler(HTTPException, framework_error)
-    app.register_error_handler(Exception, unexpected_error)
-    return app
+    blueprint = quart.Blueprint(BLUEPRINT, __name__)
+    for handlers_of in (app, blueprint) if everything else (blueprint,):
+        handlers_of.register_error_handler(HTTPException, framework_error)
+        handlers_of.register_error_handler(Exception, unexpected_error)
+    app.register_blueprint(blueprint)
+    app.url_map.converters[CONVERTER] = RestOfPath
+    for rule in url_rules(prefix, api.routes.roots, everything):
+        # any method (the core answers 405 with Allow); "//" and a trailing "/" as sent
+        app.url_map.add(app.url_rule_class(
+            rule, endpoint=ENDPOINT, methods=None, strict_slashes=False, merge_slashes=False
+        ))
+    app.view_functions[ENDPOINT] = dispatch
+    app.before_serving(mounted.open)
+    app.after_serving(mounted.close)
+    app.extensions[BLUEPRINT] = mounted
+    return mounted

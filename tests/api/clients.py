@@ -1,8 +1,9 @@
-"""One synchronous client interface over both frontends' in-process test clients.
+"""One synchronous client interface over in-process WSGI and ASGI apps.
 
-The behaviour suite is written once against `ApiClient`; fixtures hand it a Flask or
-a Quart implementation. Quart's app runs on an event loop in a thread of its own, so
-the same sync test code drives it, and `many` sends requests truly concurrently.
+The behaviour suite is written once against `ApiClient`; fixtures hand it a client of
+each frontend, standalone or embedded in a host app. The clients know interfaces, not
+frameworks: a new frontend needs no client of its own. Paths are the API's own
+(`/api/...`); `base` is where the API is mounted, which `Location` starts with.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import attrs
+import werkzeug.test
 from werkzeug.datastructures import Headers
 
+from tests.api import hosts
+from tests.api.asgi_driver import AsgiDriver
 from todo_api.frontends import FRONTENDS
 
 
@@ -61,6 +66,7 @@ def lower(headers: Any) -> dict[str, str]:
 
 class ApiClient(Protocol):
     name: str
+    base: str
 
     def send(self, call: Call) -> Result: ...
 
@@ -79,16 +85,17 @@ def request(
     return client.send(make_call(method, path, headers, json, body))
 
 
-class FlaskClient:
-    name = "flask"
+class WsgiClient:
+    """Any WSGI callable, driven in-process by werkzeug's test client."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, name: str, app: Any, base: str = "", on_close: Callable[[], None] | None = None) -> None:
+        self.name = name
+        self.base = base
+        self.client = werkzeug.test.Client(app)
+        self.on_close = on_close
 
     def send(self, call: Call) -> Result:
-        response = self.app.test_client().open(
-            call.path, method=call.method, headers=call.headers, data=call.body
-        )
+        response = self.client.open(self.base + call.path, method=call.method, headers=call.headers, data=call.body)
         return Result(response.status_code, lower(response.headers), response.get_data())
 
     def many(self, calls: list[Call]) -> list[Result]:
@@ -96,28 +103,32 @@ class FlaskClient:
             return list(pool.map(self.send, calls))
 
     def close(self) -> None:
-        self.app.extensions["todo_api"]["database"].close()
+        if self.on_close:
+            self.on_close()
 
 
-class QuartClient:
-    name = "quart"
+class AsgiClient:
+    """Any ASGI callable, driven in-process by `tests.api.asgi_driver` on an event loop
+    in a thread of its own, so the same sync test code drives it and `many` sends
+    requests truly concurrently. The app's lifespan runs from construction to `close`."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, name: str, app: Any, base: str = "") -> None:
+        self.name = name
+        self.base = base
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.lifespan = app.test_app()
-        self.run(self.lifespan.__aenter__())
+        self.driver = AsgiDriver(app)
+        self.run(self.driver.start())
 
     def run(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
 
     async def _send(self, call: Call) -> Result:
-        response = await self.app.test_client().open(
-            call.path, method=call.method, headers=call.headers, data=call.body
+        status, headers, body = await self.driver.request(
+            call.method, self.base + call.path, list(call.headers.items()), call.body
         )
-        return Result(response.status_code, lower(response.headers), await response.get_data())
+        return Result(status, lower(Headers(headers)), body)
 
     def send(self, call: Call) -> Result:
         return self.run(self._send(call))  # type: ignore[no-any-return]
@@ -129,16 +140,37 @@ class QuartClient:
         return self.run(all_at_once())  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        self.run(self.lifespan.__aexit__(None, None, None))
+        self.run(self.driver.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
 
 
-def make_client(frontend: str, settings: Any) -> FlaskClient | QuartClient:
-    """A client of a new app of that frontend (todo_api.frontends), driven in-process."""
+def make_client(name: str, settings: Any) -> WsgiClient | AsgiClient:
+    """A client of a new app, driven in-process: `name` is a frontend (todo_api.frontends),
+    standalone, or "<frontend>-embedded" (tests.api.hosts), or "<frontend>-hosted": the
+    same host app without the middleware in front (what the micro benchmark compares)."""
+    frontend, _, mount = name.partition("-")
     chosen = FRONTENDS[frontend]
-    client = FlaskClient if chosen.interface == "wsgi" else QuartClient
-    return client(chosen.create_app(settings))
+    if not mount:
+        app = served = chosen.create_app(settings)
+        base = ""
+    elif mount in ("embedded", "hosted"):
+        app = served = hosts.host_app(frontend)
+        chosen.init_app(app, hosts.API_PREFIX, settings)
+        base = hosts.API_PREFIX
+        if mount == "embedded":
+            served, base = hosts.mounted(frontend, app), hosts.OUTER_PREFIX + base
+    else:
+        raise ValueError(f"no such mount: {mount}")
+    if chosen.interface == "wsgi":
+        return WsgiClient(name, served, base, app.extensions["todo_api"].close)
+    return AsgiClient(name, served, base)
+
+
+def api_path(client: ApiClient, location: str | None) -> str:
+    """A `Location` the API answered, as a path for `request` (below the client's base)."""
+    assert location is not None and location.startswith(client.base + "/"), location
+    return location[len(client.base):]
 
 
 def create_task(client: ApiClient, user: Any, **fields: Any) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Every test in tests/api runs once per frontend, through the `client` fixture."""
+"""Every test in tests/api runs once per frontend and way of mounting it, through the
+`client` fixture: the app `create_app` makes, and the API embedded by `init_app` at a
+prefix in a host app that a middleware mounts at a prefix of its own (tests.api.hosts)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
 from todo_api.settings import Settings
 
 FRONTENDS = list(FRONTEND_TABLE)
+CLIENTS = FRONTENDS + [f"{name}-embedded" for name in FRONTENDS]
 
 
-@pytest.fixture(scope="session", params=FRONTENDS)
+@pytest.fixture(scope="session", params=CLIENTS)
 def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[ApiClient]:
     made = make_client(request.param, settings)
     yield made
@@ -51,10 +54,10 @@ def frontend_factory(settings: Settings) -> Iterator[Callable[..., ApiClient]]:
     """Clients built with settings of the test's own (closed when the test ends)."""
     made: list[Any] = []
 
-    def build(frontend: str, **changes: Any) -> ApiClient:
+    def build(name: str, **changes: Any) -> ApiClient:
         import attrs
 
-        made.append(make_client(frontend, attrs.evolve(settings, **changes)))
+        made.append(make_client(name, attrs.evolve(settings, **changes)))
         return made[-1]  # type: ignore[no-any-return]
 
     yield build

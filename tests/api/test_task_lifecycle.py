@@ -4,7 +4,7 @@ import time
 import uuid
 from datetime import datetime
 
-from tests.api.clients import create_task, request
+from tests.api.clients import api_path, create_task, request
 
 TASK_KEYS = {
     "id", "title", "description", "priority", "category", "status", "completed",
@@ -26,7 +26,7 @@ def test_create_answers_201_the_task_and_its_location(client, user):
     task = result.json()
     assert set(task) == TASK_KEYS
     uuid.UUID(task["id"])
-    assert result.header("location") == f"/api/{user.id}/tasks/{task['id']}"
+    assert result.header("location") == f"{client.base}/api/{user.id}/tasks/{task['id']}"
     assert task["title"] == "Write report"
     assert task["description"] == "Q3 numbers"
     assert (task["priority"], task["category"]) == ("high", "work")
@@ -43,8 +43,8 @@ def test_location_encodes_an_unusual_user_id(client):
     result = request(client, "POST", "/api/ann%20smith@example.com/tasks", headers=user.headers,
                      json={"title": "t", "priority": "low", "category": "work"})
     assert result.status == 201
-    assert result.header("location") == f"/api/ann%20smith@example.com/tasks/{result.json()['id']}"
-    assert request(client, "GET", result.header("location"), headers=user.headers).status == 200
+    assert result.header("location") == f"{client.base}/api/ann%20smith@example.com/tasks/{result.json()['id']}"
+    assert request(client, "GET", api_path(client, result.header("location")), headers=user.headers).status == 200
 
 
 def test_optional_fields_default_to_null(client, user):
@@ -56,7 +56,7 @@ def test_optional_fields_default_to_null(client, user):
 def test_location_leads_to_the_task(client, user):
     created = request(client, "POST", user.tasks, headers=user.headers,
                       json={"title": "t", "priority": "low", "category": "home"})
-    fetched = request(client, "GET", created.header("location"), headers=user.headers)
+    fetched = request(client, "GET", api_path(client, created.header("location")), headers=user.headers)
     assert fetched.status == 200
     assert fetched.json() == created.json()
 

@@ -1,0 +1,84 @@
+"""Where the API sits in a Flask or Quart app's URL map: shared by both glues, which
+use werkzeug's routing alike.
+
+The glue claims whole paths in the host's map and hands every request under them to
+the core, which routes it (404, 405 with Allow, OPTIONS and HEAD are the core's), so
+the host's own routes, hooks, error handlers and `url_for` keep working, and
+`request.endpoint` is `ENDPOINT` for the API's requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any
+
+from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
+
+BLUEPRINT = "todo_api"
+"""The blueprint holding the API's error handlers; also the key in `app.extensions`."""
+ENDPOINT = f"{BLUEPRINT}.api"
+CONVERTER = "todo_api_rest"
+
+
+class RestOfPath(BaseConverter):
+    """Everything after the claimed root, empty segments and all: the core decides."""
+
+    regex = "(?s:.*)"  # newlines too (a "%0A" in the path)
+    part_isolating = False
+
+
+def normalized_prefix(url_prefix: str) -> str:
+    """"" or "/todo" (a trailing slash dropped); a prefix must start with "/"."""
+    prefix = url_prefix.rstrip("/")
+    if prefix and not prefix.startswith("/"):
+        raise ValueError(f"url_prefix must start with '/': {url_prefix!r}")
+    return prefix
+
+
+def url_rules(prefix: str, roots: Iterable[str], everything: bool = False) -> list[str]:
+    """The rules (werkzeug syntax) the API claims: under a prefix, all of it; at the
+    root, each of its top-level paths ("/", "/health", "/api" and what lies under them),
+    or `everything` for an app that is the API alone."""
+    rest = f"<{CONVERTER}:rest>"
+    if prefix:
+        return [prefix, f"{prefix}/{rest}"]
+    if everything:
+        return [f"/{rest}"]
+    rules = []
+    for root in roots:
+        rules += ["/"] if root == "" else [f"/{root}", f"/{root}/{rest}"]
+    return rules
+
+
+def path_below(path: str, prefix: str) -> str:
+    """The path as the core routes it: below the prefix, undecoded slashes kept (werkzeug's
+    `request.path` folds leading ones, which would make "//health" a route)."""
+    return path[len(prefix):] or "/"
+
+
+class SoleRuleAdapter:
+    """The URL adapter of an app that is the API alone while its URL map holds nothing but
+    the API's catch-all rule: every request is the API's, so werkzeug's binding and
+    matching (about 50 µs a request, measured) are skipped. Anything else asked of it
+    (building a URL for `url_for`) goes to werkzeug's adapter, bound on first use."""
+
+    def __init__(self, rule: Rule, bind: Callable[[], MapAdapter | None]) -> None:
+        self.rule = rule
+        self._bind = bind
+        self._bound: MapAdapter | None = None
+
+    def match(self, *args: Any, return_rule: bool = False, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        return (self.rule if return_rule else self.rule.endpoint), {}
+
+    def __getattr__(self, name: str) -> Any:
+        if self._bound is None:
+            self._bound = self._bind()
+        return getattr(self._bound, name)
+
+
+def sole_api_rule(url_map: Map) -> Rule | None:
+    """The API's rule, when the map holds it and nothing else (a route added brings
+    werkzeug's matching back)."""
+    rules = list(islice(url_map.iter_rules(), 2))
+    return rules[0] if len(rules) == 1 and rules[0].endpoint == ENDPOINT else None
