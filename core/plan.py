@@ -64,7 +64,10 @@ TRANSIENT_SQLSTATES = frozenset({
 
 @attrs.frozen(slots=True)
 class ReadBody:
-    """Read the request body, up to `max_bytes` (one more than allowed, to spot an oversized one)."""
+    """Read the request body, up to `max_bytes` (one more than allowed, to spot an
+    oversized one). The reply is the body, or its first `max_bytes` bytes; a driver whose
+    framework already knows the body is longer (and kept none of it) may reply with any
+    `max_bytes` bytes."""
 
     max_bytes: int
 

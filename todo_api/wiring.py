@@ -6,15 +6,12 @@ from collections.abc import Iterable
 
 from core.api import Api
 from core.auth import Authenticator, ClaimRules
-from core.http import BODY_READ_LIMIT, Request, lower_headers
+from core.http import Request, lower_headers
 from core.keys import KeyStore
 from core.routes import Limits
 from core.token_cache import TokenCache
 from storage.options import DatabaseOptions
 from todo_api.settings import Settings
-
-OVERSIZED_BODY = bytes(BODY_READ_LIMIT)
-"""What a frontend hands the core when its framework already refused the body as too large."""
 
 
 def build_authenticator(settings: Settings) -> Authenticator:

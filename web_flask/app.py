@@ -80,6 +80,10 @@ class Mounted:
         self._database: sync.Database | None = None
         self._lock = threading.Lock()
 
+    @property
+    def is_open(self) -> bool:
+        return self._database is not None
+
     def database(self) -> sync.Database:
         return self._database or self.open()._database  # type: ignore[return-value]
 
@@ -134,7 +138,8 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, everything: bool) -
         body = None if announces_body(headers) else b""  # read once the head is accepted
         path = path_below(wsgi_text(environ.get("PATH_INFO", "")), prefix)
         base = request.script_root + prefix
-        plan = api.handle(Request(request.method, path, request.query_string, headers, body, base))
+        method = environ["REQUEST_METHOD"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
+        plan = api.handle(Request(method, path, request.query_string, headers, body, base))
         return to_flask(mounted.database().run(plan, fetch_keys, lambda size: request.stream.read(size)))
 
     def refused(status: int, detail: str) -> ApiResponse:

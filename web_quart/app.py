@@ -15,11 +15,11 @@ from typing import Any
 
 import quart
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException, RequestTimeout
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestTimeout
 from werkzeug.routing import MapAdapter
 
 from core.api import Api
-from core.http import Request, Response, announces_body, lower_headers
+from core.http import BODY_READ_LIMIT, Request, Response, announces_body, lower_headers
 from storage import aio
 from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
@@ -62,8 +62,14 @@ def scope_path(scope: Any) -> str:
 
 
 async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> bytes:
-    """Up to `max_bytes` of the body, chunk by chunk (the rest is never buffered); 408
-    when it takes longer than `timeout` seconds, which frees the worker."""
+    """Up to `max_bytes` of the body, chunk by chunk; 408 when it takes longer than
+    `timeout` seconds, which frees the worker.
+
+    Quart takes the body from the server as it comes, and keeps at most the app's
+    MAX_CONTENT_LENGTH of it unread (the limit itself in `create_app`'s app). When that
+    trips, the body is known to be longer than `max_bytes` without reading it: the
+    answer is then `max_bytes` bytes, as `ReadBody` allows. A host app's smaller limit
+    is the host's 413."""
     received = bytearray()
     try:
         async with asyncio.timeout(timeout):
@@ -73,6 +79,10 @@ async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> b
                     break
     except TimeoutError:
         raise RequestTimeout() from None
+    except RequestEntityTooLarge:
+        if (request.max_content_length or 0) < max_bytes:
+            raise
+        return bytes(max_bytes)
     return bytes(received[:max_bytes])
 
 
@@ -84,6 +94,10 @@ class Mounted:
         self.api = api
         self.settings = settings
         self.database: aio.Database | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.database is not None
 
     async def open(self) -> None:
         conninfo = self.settings.require_database_url()
@@ -116,6 +130,7 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     """The API as an app of its own (what `todo-api serve` runs): every path is the API's,
     and so is every error Quart raises, a websocket upgrade's included."""
     app = StandaloneQuart(__name__, static_folder=None)  # no /static/ route of its own
+    app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT  # what Quart keeps of a body unread
     mount(app, "", settings or load_settings(), everything=True)
     return app
 
@@ -132,7 +147,8 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
         body = None if announces_body(headers) else b""  # read once the head is accepted
         path = path_below(scope_path(scope), prefix)
         base = request.root_path + prefix
-        plan = api.handle(Request(request.method, path, request.query_string, headers, body, base))
+        method = scope["method"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
+        plan = api.handle(Request(method, path, request.query_string, headers, body, base))
         database: aio.Database = mounted.database  # type: ignore[assignment]  # open while serving
         answer = await database.run(plan, fetch_keys_async, lambda size: read_body(request, size, timeout))
         return to_quart(answer)

@@ -12,14 +12,26 @@ import asyncio
 from typing import Any
 from urllib.parse import unquote
 
+import attrs
+
 CHUNK = 16 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Where a client sends Content-Length: 0 for an empty body (browsers, fetch, curl)."""
 
 Message = dict[str, Any]
 
 
 class LifespanFailed(RuntimeError):
     pass
+
+
+@attrs.frozen
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    body_read: int
+    """How many bytes of the request body the app received."""
 
 
 class AsgiDriver:
@@ -45,10 +57,7 @@ class AsgiDriver:
         if answer["type"] != f"{event}.complete":
             raise LifespanFailed(answer.get("message", answer["type"]))
 
-    async def request(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes = b""
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Status, headers and body of the answer to one request."""
+    async def request(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes = b"") -> Answer:
         path, _, query = target.partition("?")
         names = {name.lower() for name, _ in headers}
         sent = [("host", "localhost"), *headers]
@@ -58,7 +67,7 @@ class AsgiDriver:
             "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
             "method": method, "scheme": "http", "path": unquote(path), "raw_path": path.encode(),
             "query_string": query.encode(), "root_path": "",
-            "headers": [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in sent],
+            "headers": [(name.lower().encode(), value.encode()) for name, value in sent],
             "client": ("127.0.0.1", 50000), "server": ("localhost", 80),
         }
         chunks = [body[i:i + CHUNK] for i in range(0, len(body), CHUNK)] or [b""]
@@ -69,8 +78,12 @@ class AsgiDriver:
         start: Message = {}
         parts: list[bytes] = []
 
+        delivered = 0
+
         async def receive() -> Message:
+            nonlocal delivered
             if inbox:
+                delivered += len(inbox[0]["body"])
                 return inbox.pop(0)
             await answered.wait()
             return {"type": "http.disconnect"}
@@ -86,4 +99,4 @@ class AsgiDriver:
         await self.app(scope, receive, send)
         answered.set()
         pairs = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in start.get("headers", [])]
-        return start["status"], pairs, b"".join(parts)
+        return Answer(start["status"], pairs, b"".join(parts), delivered)

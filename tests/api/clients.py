@@ -14,13 +14,15 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
+from urllib.parse import unquote_to_bytes
 
 import attrs
 import werkzeug.test
+import werkzeug.wrappers
 from werkzeug.datastructures import Headers
 
 from tests.api import hosts
-from tests.api.asgi_driver import AsgiDriver
+from tests.api.asgi_driver import BODY_METHODS, AsgiDriver
 from todo_api.frontends import FRONTENDS
 
 
@@ -29,6 +31,8 @@ class Result:
     status: int
     headers: dict[str, str]
     body: bytes
+    body_read: int = 0
+    """How many bytes of the request body the app took from the server."""
 
     def json(self) -> Any:
         return jsonlib.loads(self.body)
@@ -67,6 +71,7 @@ def lower(headers: Any) -> dict[str, str]:
 class ApiClient(Protocol):
     name: str
     base: str
+    interface: str
 
     def send(self, call: Call) -> Result: ...
 
@@ -85,8 +90,34 @@ def request(
     return client.send(make_call(method, path, headers, json, body))
 
 
+def wsgi_environ(method: str, target: str, headers: Headers, body: bytes) -> dict[str, Any]:
+    """The environ a WSGI server hands over for this request: repeated headers joined by
+    ", " (PEP 3333), and a body sent with Transfer-Encoding read to its end
+    (`wsgi.input_terminated`) with no CONTENT_LENGTH. Content-Length is sent as a client
+    would when the call names none: for a body, or an empty POST, PUT or PATCH."""
+    environ = werkzeug.test.EnvironBuilder(method=method, data=body).get_environ()
+    path, _, query = target.partition("?")
+    environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")  # as sent ("//" is no host)
+    environ["QUERY_STRING"] = query
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        environ.pop(key, None)
+    names = {name.lower() for name in headers.keys()}
+    if "transfer-encoding" in names:
+        environ["wsgi.input_terminated"] = True
+    elif "content-length" not in names and (body or method in BODY_METHODS):
+        environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        key = key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+        value = value.encode().decode("latin-1")  # the bytes sent, as PEP 3333 hands them over
+        environ[key] = f"{environ[key]}, {value}" if key in environ else value
+    return environ
+
+
 class WsgiClient:
     """Any WSGI callable, driven in-process by werkzeug's test client."""
+
+    interface = "wsgi"
 
     def __init__(self, name: str, app: Any, base: str = "", on_close: Callable[[], None] | None = None) -> None:
         self.name = name
@@ -95,8 +126,10 @@ class WsgiClient:
         self.on_close = on_close
 
     def send(self, call: Call) -> Result:
-        response = self.client.open(self.base + call.path, method=call.method, headers=call.headers, data=call.body)
-        return Result(response.status_code, lower(response.headers), response.get_data())
+        environ = wsgi_environ(call.method, self.base + call.path, call.headers, call.body)
+        response = self.client.open(werkzeug.wrappers.Request(environ))  # a dict would be rebuilt
+        body_read = environ["wsgi.input"].tell()
+        return Result(response.status_code, lower(response.headers), response.get_data(), body_read)
 
     def many(self, calls: list[Call]) -> list[Result]:
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -112,6 +145,8 @@ class AsgiClient:
     in a thread of its own, so the same sync test code drives it and `many` sends
     requests truly concurrently. The app's lifespan runs from construction to `close`."""
 
+    interface = "asgi"
+
     def __init__(self, name: str, app: Any, base: str = "") -> None:
         self.name = name
         self.base = base
@@ -125,10 +160,8 @@ class AsgiClient:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
 
     async def _send(self, call: Call) -> Result:
-        status, headers, body = await self.driver.request(
-            call.method, self.base + call.path, list(call.headers.items()), call.body
-        )
-        return Result(status, lower(Headers(headers)), body)
+        answer = await self.driver.request(call.method, self.base + call.path, list(call.headers.items()), call.body)
+        return Result(answer.status, lower(Headers(answer.headers)), answer.body, answer.body_read)
 
     def send(self, call: Call) -> Result:
         return self.run(self._send(call))  # type: ignore[no-any-return]
@@ -162,7 +195,13 @@ def make_client(name: str, settings: Any) -> WsgiClient | AsgiClient:
             served, base = hosts.mounted(frontend, app), hosts.OUTER_PREFIX + base
     else:
         raise ValueError(f"no such mount: {mount}")
-    if chosen.interface == "wsgi":
+    return in_process(name, served, base, app)
+
+
+def in_process(name: str, served: Any, base: str, app: Any) -> WsgiClient | AsgiClient:
+    """A client of `served` (an app, or a middleware in front of `app`), for the frontend
+    `name` starts with; a WSGI app's pool is closed with the client (ASGI has a lifespan)."""
+    if FRONTENDS[name.partition("-")[0]].interface == "wsgi":
         return WsgiClient(name, served, base, app.extensions["todo_api"].close)
     return AsgiClient(name, served, base)
 

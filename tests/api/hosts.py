@@ -30,6 +30,20 @@ def mounted(frontend: str, app: Any) -> Any:
     return AsyncioDispatcherMiddleware({OUTER_PREFIX: app})
 
 
+def add_hello_route(frontend: str, app: Any) -> None:
+    """/hello, answering URLs built by `url_for`: its own and one of the API's."""
+    framework = __import__(frontend)
+
+    def hello() -> dict[str, str]:
+        url_for = framework.url_for
+        return {"hello": url_for("hello"), "tasks": url_for("todo_api.api", rest="api/ann/tasks")}
+
+    async def async_hello() -> dict[str, str]:
+        return hello()
+
+    app.add_url_rule("/hello", "hello", hello if frontend == "flask" else async_hello)
+
+
 def flask_host() -> Any:
     import flask
 
@@ -48,15 +62,12 @@ def flask_host() -> Any:
     def remember_endpoint() -> None:
         app.config["seen_endpoints"].append(flask.request.endpoint)
 
-    @app.route("/hello")
-    def hello() -> dict[str, str]:
-        return {"hello": flask.url_for("hello"), "tasks": flask.url_for("todo_api.api", rest="api/ann/tasks")}
-
     @app.errorhandler(404)
     def host_not_found(error: Exception) -> tuple[str, int]:
         return "host 404", 404
 
     app.register_blueprint(pages)
+    add_hello_route("flask", app)
     return app
 
 
@@ -78,13 +89,10 @@ def quart_host() -> Any:
     async def remember_endpoint() -> None:
         app.config["seen_endpoints"].append(quart.request.endpoint)
 
-    @app.route("/hello")
-    async def hello() -> dict[str, str]:
-        return {"hello": quart.url_for("hello"), "tasks": quart.url_for("todo_api.api", rest="api/ann/tasks")}
-
     @app.errorhandler(404)
     async def host_not_found(error: Exception) -> tuple[str, int]:
         return "host 404", 404
 
     app.register_blueprint(pages)
+    add_hello_route("quart", app)
     return app

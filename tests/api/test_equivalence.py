@@ -1,13 +1,17 @@
-"""The same scripted session against both frontends gives the same answers.
+"""The same scripted session against every frontend, standalone and embedded, gives the
+same answers, byte for byte: an ordinary session, then an adversarial one at the seam
+between HTTP and the core (repeated headers, broken lengths, bodies over the limit or
+not UTF-8, bodies on GET, odd paths, HEAD and OPTIONS).
 
-Ids, user ids and timestamps differ between runs; they are replaced by placeholders
-numbered in order of appearance, so a reordering would still show up.
+Ids, user ids, timestamps and where the API is mounted differ between runs; they are
+replaced by placeholders numbered in order of appearance, so a reordering still shows.
 """
 
 import re
 
-from tests.api.clients import request
-from tests.api.conftest import User
+from core.http import MAX_BODY_BYTES
+from tests.api.clients import api_path, request
+from tests.api.conftest import CLIENTS, User
 from tests.helpers import make_token, new_user_id
 
 HEADERS_THAT_MATTER = {
@@ -20,9 +24,12 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
+ORIGIN = {"Origin": "http://localhost:3000"}
+
+
 def run_script(client):
     user = User(new_user_id())
-    origin = {"Origin": "http://localhost:3000"}
+    origin = ORIGIN
     h = {**user.headers, **origin}
     transcript = []
 
@@ -30,6 +37,8 @@ def run_script(client):
         result = request(client, method, path, **kwargs)
         transcript.append((method, path, result))
         return result
+
+    step.client = client
 
     step("GET", "/")
     step("GET", "/health")
@@ -58,10 +67,39 @@ def run_script(client):
     step("DELETE", user.task(first["id"]), headers=h)
     step("DELETE", user.task(first["id"]), headers=h)
     step("HEAD", user.tasks, headers=h)
+    adversarial(step, user, h)
     return user, transcript
 
 
-def normalized(user, transcript):
+def adversarial(step, user, h):
+    task = b'{"title": "t", "priority": "low", "category": "work"}'
+    large = b'{"title": "' + b"x" * (2 * MAX_BODY_BYTES) + b'"}'
+    created = step("POST", user.tasks, headers=[*h.items(), ("Content-Type", "text/plain"),
+                                                ("Content-Type", "application/json")], body=task)
+    step("GET", api_path(step.client, created.header("location")), headers=h)
+    for lengths in (["53", "53"], ["53", "54"], ["x"], ["-1"]):
+        step("POST", user.tasks, headers=[*h.items(), *(("Content-Length", n) for n in lengths)], body=task)
+    step("POST", user.tasks, headers=h, body=large)
+    step("POST", user.tasks, headers={**h, "Transfer-Encoding": "chunked"}, body=large)
+    step("POST", user.tasks, headers={**h, "Transfer-Encoding": "chunked"}, body=task)
+    step("POST", user.tasks, headers={"Transfer-Encoding": "chunked"}, body=large)  # 401 first
+    step("POST", user.tasks, headers=h, body=b'{"title": "\xff", "priority": "low", "category": "work"}')
+    step("POST", user.tasks, headers=h, body=b"\xef\xbb\xbf" + task)  # a UTF-8 byte order mark
+    step("PUT", user.task(created.json()["id"]), headers=h, body=b"\x00")
+    step("GET", user.tasks, headers=h, body=b'{"title": "ignored"}')
+    step("GET", user.stats, headers=h, body=large)
+    step("DELETE", user.task(created.json()["id"]), headers=h, body=large)
+    for path in ("//health", "/health/", f"{user.tasks}/", f"/api/{user.id}%2Ftasks", "/api/%2E%2E/tasks",
+                 f"/api/{user.id}/../{user.id}/stats", "/api/./health", "/%00", "/api//tasks", "/héllo",
+                 f"/api/{user.id}/tasks?sort_by=%ff", f"/api/{user.id}/tasks/%20"):
+        step("GET", path, headers=h)
+    for method in ("HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "get"):
+        step(method, user.stats, headers={**h, **ORIGIN})
+    step("HEAD", "/nope")
+    step("OPTIONS", "/nope", headers={**ORIGIN, "Access-Control-Request-Method": "GET"})
+
+
+def normalized(client, user, transcript):
     names: dict[str, str] = {}
 
     def name(match):
@@ -75,13 +113,19 @@ def normalized(user, transcript):
     rows = []
     for method, path, result in transcript:
         headers = {k: clean(v) for k, v in result.headers.items() if k in HEADERS_THAT_MATTER}
+        if "location" in headers:
+            headers["location"] = "<base>" + headers["location"].removeprefix(client.base)
         rows.append((method, clean(path), result.status, headers, clean(result.body.decode())))
     return rows
 
 
-def test_both_frontends_answer_the_same_script_identically(frontend_factory):
-    flask_rows = normalized(*run_script(frontend_factory("flask")))
-    quart_rows = normalized(*run_script(frontend_factory("quart")))
-    assert len(flask_rows) == len(quart_rows)
-    for flask_row, quart_row in zip(flask_rows, quart_rows, strict=True):
-        assert flask_row == quart_row
+def test_every_frontend_answers_the_same_script_identically(frontend_factory):
+    transcripts = {}
+    for name in CLIENTS:
+        client = frontend_factory(name)
+        transcripts[name] = normalized(client, *run_script(client))
+    first, *others = CLIENTS
+    for other in others:
+        assert len(transcripts[other]) == len(transcripts[first])
+        for expected, row in zip(transcripts[first], transcripts[other], strict=True):
+            assert row == expected, other

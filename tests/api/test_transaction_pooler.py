@@ -28,7 +28,7 @@ def pooled(request, settings, pooled_database_url):
 
 def test_the_scripted_session_answers_as_on_a_direct_connection(pooled, frontend_factory):
     direct = frontend_factory(pooled.name)
-    assert normalized(*run_script(pooled)) == normalized(*run_script(direct))
+    assert normalized(pooled, *run_script(pooled)) == normalized(direct, *run_script(direct))
 
 
 def test_every_route_keeps_working_past_the_prepare_threshold(pooled):

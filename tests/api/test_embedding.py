@@ -1,0 +1,139 @@
+"""The API inside a team's own Flask or Quart app (`init_app`), written once for both.
+
+The whole behaviour suite also runs embedded (the `*-embedded` clients); these tests
+are about the host: its routes, blueprint, hooks, error handlers and `url_for` keep
+working beside the API, the API's paths stay the API's, and the pool follows the app's
+lifecycle.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import pytest
+
+from tests.api import hosts
+from tests.api.clients import api_path, in_process, request
+from tests.api.conftest import FRONTENDS, User
+from tests.helpers import new_user_id
+from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+from todo_api.settings import Settings
+
+TASK = {"title": "t", "priority": "low", "category": "work"}
+
+
+@pytest.fixture(params=FRONTENDS)
+def frontend(request: pytest.FixtureRequest) -> str:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def clients() -> Iterator[list[Any]]:
+    made: list[Any] = []
+    yield made
+    for client in made:
+        client.close()
+
+
+def embedded(frontend: str, settings: Settings, clients: list[Any], prefix: str = hosts.API_PREFIX) -> tuple[Any, Any]:
+    """The host app with the API at `prefix`, behind the middleware at OUTER_PREFIX."""
+    app = hosts.host_app(frontend)
+    FRONTEND_TABLE[frontend].init_app(app, prefix, settings)
+    client = in_process(frontend, hosts.mounted(frontend, app), hosts.OUTER_PREFIX, app)
+    clients.append(client)
+    return app, client
+
+
+def test_the_hosts_routes_blueprint_hooks_and_url_for_keep_working(frontend, settings, clients):
+    app, client = embedded(frontend, settings, clients)
+    hello = request(client, "GET", "/hello")
+    assert (hello.status, hello.json()) == (200, {"hello": "/outer/hello", "tasks": "/outer/todo/api/ann/tasks"})
+    about = request(client, "GET", "/pages/about")
+    assert (about.status, about.json()) == (200, {"page": "about", "self": "/outer/pages/about"})
+    missing = request(client, "GET", "/nope")
+    assert (missing.status, missing.body) == (404, b"host 404")  # the host's own error handler
+    assert request(client, "GET", "/todo/health").status == 200
+    assert app.config["seen_endpoints"] == ["hello", "pages.about", None, "todo_api.api"]
+
+
+def test_under_the_prefix_every_path_is_the_apis(frontend, settings, clients):
+    _, client = embedded(frontend, settings, clients)
+    for path in ("/todo/nope", "/todo/api", "/todo//health", "/todo/api/ann/tasks/x/y"):
+        result = request(client, "GET", path)
+        assert (result.status, result.json()) == (404, {"detail": "Not Found"}), path
+    refused = request(client, "PUT", "/todo/health")
+    assert (refused.status, refused.header("allow")) == (405, "GET, HEAD, OPTIONS")
+    assert refused.json() == {"detail": "Method Not Allowed"}
+    assert request(client, "GET", "/todo").json()["message"] == "Todo API"
+
+
+def test_location_carries_the_mount_point_and_the_prefix(frontend, settings, clients):
+    _, client = embedded(frontend, settings, clients)
+    user = User(new_user_id())
+    created = request(client, "POST", f"/todo{user.tasks}", headers=user.headers, json=TASK)
+    assert created.status == 201
+    assert created.header("location") == f"/outer/todo{user.tasks}/{created.json()['id']}"
+    fetched = request(client, "GET", api_path(client, created.header("location")), headers=user.headers)
+    assert fetched.json() == created.json()
+
+
+def test_at_the_root_the_api_claims_only_its_own_paths(frontend, settings, clients):
+    _, client = embedded(frontend, settings, clients, prefix="")
+    assert request(client, "GET", "/hello").status == 200
+    assert request(client, "GET", "/nope").body == b"host 404"
+    assert request(client, "GET", "/health").json()["status"] == "healthy"
+    assert request(client, "GET", "/").json()["message"] == "Todo API"
+    assert request(client, "GET", "/api/ann/nothing-here").json() == {"detail": "Not Found"}
+    user = User(new_user_id())
+    created = request(client, "POST", user.tasks, headers=user.headers, json=TASK)
+    assert created.header("location") == f"/outer{user.tasks}/{created.json()['id']}"
+
+
+def test_a_standalone_app_behind_a_middleware_answers_locations_under_it(frontend, settings, clients):
+    app = FRONTEND_TABLE[frontend].create_app(settings)
+    client = in_process(frontend, hosts.mounted(frontend, app), hosts.OUTER_PREFIX, app)
+    clients.append(client)
+    user = User(new_user_id())
+    created = request(client, "POST", user.tasks, headers=user.headers, json=TASK)
+    assert created.header("location") == f"/outer{user.tasks}/{created.json()['id']}"
+
+
+def test_a_route_added_to_the_standalone_app_is_served(frontend, settings, clients):
+    app = FRONTEND_TABLE[frontend].create_app(settings)
+    hosts.add_hello_route(frontend, app)
+    client = in_process(frontend, app, "", app)
+    clients.append(client)
+    hello = request(client, "GET", "/hello")
+    assert (hello.status, hello.json()["tasks"]) == (200, "/api/ann/tasks")
+    assert request(client, "GET", "/health").status == 200
+    assert request(client, "GET", "/nope").json() == {"detail": "Not Found"}
+
+
+def unreachable(settings: Settings) -> Settings:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once the probe closes
+    url = f"postgresql://postgres@127.0.0.1:{port}/none?connect_timeout=1"
+    return attrs.evolve(settings, database_url=url, migrate_on_start=True, pool_timeout=0.5)
+
+
+def test_nothing_is_opened_by_init_app(frontend, settings):
+    """Even with migrations to run and no database: the host app imports, the pool waits."""
+    app = hosts.host_app(frontend)
+    mounted = FRONTEND_TABLE[frontend].init_app(app, "/todo", unreachable(settings))
+    assert not mounted.is_open
+
+
+def test_the_pool_opens_before_serving_and_closes_after(frontend, settings):
+    app = hosts.host_app(frontend)
+    mounted = FRONTEND_TABLE[frontend].init_app(app, "/todo", settings)
+    client = in_process(frontend, app, "", app)
+    try:
+        assert request(client, "GET", "/todo/ready").status == 200
+        assert mounted.is_open
+    finally:
+        client.close()
+    assert not mounted.is_open
