@@ -51,6 +51,32 @@ def url_rules(prefix: str, roots: Iterable[str], everything: bool = False) -> li
     return rules
 
 
+def install(
+    app: Any,
+    blueprint: Any,
+    view: Callable[..., Any],
+    error_handlers: dict[type[Exception], Callable[..., Any]],
+    rules: list[str],
+    everything: bool,
+    state: object,
+) -> None:
+    """Put the API into a Flask or Quart app (their app and blueprint APIs are alike):
+    its rules for any method (the core answers 405 with Allow), "//" and a trailing "/"
+    kept as sent; its error handlers on the `todo_api` blueprint, and on the whole app
+    when the app is the API's alone; `state` in `app.extensions["todo_api"]`."""
+    for handlers_of in (app, blueprint) if everything else (blueprint,):
+        for error, handler in error_handlers.items():
+            handlers_of.register_error_handler(error, handler)
+    app.register_blueprint(blueprint)
+    app.url_map.converters[CONVERTER] = RestOfPath
+    for rule in rules:
+        app.url_map.add(app.url_rule_class(
+            rule, endpoint=ENDPOINT, methods=None, strict_slashes=False, merge_slashes=False
+        ))
+    app.view_functions[ENDPOINT] = view
+    app.extensions[BLUEPRINT] = state
+
+
 def path_below(path: str, prefix: str) -> str:
     """The path as the core routes it: below the prefix, undecoded slashes kept (werkzeug's
     `request.path` folds leading ones, which would make "//health" a route)."""

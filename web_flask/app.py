@@ -25,10 +25,8 @@ from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys
 from todo_api.mounting import (
     BLUEPRINT,
-    CONVERTER,
-    ENDPOINT,
-    RestOfPath,
     SoleRuleAdapter,
+    install,
     normalized_prefix,
     path_below,
     sole_api_rule,
@@ -155,16 +153,7 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, everything: bool) -
         return refused(500, "Internal Server Error")
 
     blueprint = flask.Blueprint(BLUEPRINT, __name__)
-    for handlers_of in (app, blueprint) if everything else (blueprint,):
-        handlers_of.register_error_handler(HTTPException, framework_error)
-        handlers_of.register_error_handler(Exception, unexpected_error)
-    app.register_blueprint(blueprint)
-    app.url_map.converters[CONVERTER] = RestOfPath
-    for rule in url_rules(prefix, api.routes.roots, everything):
-        # any method (the core answers 405 with Allow); "//" and a trailing "/" as sent
-        app.url_map.add(app.url_rule_class(
-            rule, endpoint=ENDPOINT, methods=None, strict_slashes=False, merge_slashes=False
-        ))
-    app.view_functions[ENDPOINT] = dispatch
-    app.extensions[BLUEPRINT] = mounted
+    error_handlers = {HTTPException: framework_error, Exception: unexpected_error}
+    rules = url_rules(prefix, api.routes.roots, everything)
+    install(app, blueprint, dispatch, error_handlers, rules, everything, mounted)
     return mounted

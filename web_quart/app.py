@@ -25,10 +25,8 @@ from storage.migrate import migrate
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.mounting import (
     BLUEPRINT,
-    CONVERTER,
-    ENDPOINT,
-    RestOfPath,
     SoleRuleAdapter,
+    install,
     normalized_prefix,
     path_below,
     sole_api_rule,
@@ -172,18 +170,9 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
         return refused(500, "Internal Server Error")
 
     blueprint = quart.Blueprint(BLUEPRINT, __name__)
-    for handlers_of in (app, blueprint) if everything else (blueprint,):
-        handlers_of.register_error_handler(HTTPException, framework_error)
-        handlers_of.register_error_handler(Exception, unexpected_error)
-    app.register_blueprint(blueprint)
-    app.url_map.converters[CONVERTER] = RestOfPath
-    for rule in url_rules(prefix, api.routes.roots, everything):
-        # any method (the core answers 405 with Allow); "//" and a trailing "/" as sent
-        app.url_map.add(app.url_rule_class(
-            rule, endpoint=ENDPOINT, methods=None, strict_slashes=False, merge_slashes=False
-        ))
-    app.view_functions[ENDPOINT] = dispatch
+    error_handlers = {HTTPException: framework_error, Exception: unexpected_error}
+    rules = url_rules(prefix, api.routes.roots, everything)
+    install(app, blueprint, dispatch, error_handlers, rules, everything, mounted)
     app.before_serving(mounted.open)
     app.after_serving(mounted.close)
-    app.extensions[BLUEPRINT] = mounted
     return mounted
