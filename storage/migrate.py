@@ -8,11 +8,16 @@ is prepared (a prepared statement would outlive the transaction on a pooled serv
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import attrs
 import psycopg
+
+from core.logsafe import quoted
+
+log = logging.getLogger("todo_api")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LOCK_KEY = 0x70D0A1  # any constant bigint shared by every todo-api process
@@ -61,3 +66,14 @@ def migrate(conninfo: str, up_to: int | None = None) -> list[str]:
             applied_now.append(f"{migration.version:04d}_{migration.name}")
         conn.execute((MIGRATIONS_DIR / "link_user_table.sql").read_bytes())
     return applied_now
+
+
+def migrate_or_log(conninfo: str) -> bool:
+    """`migrate`, for a server that must keep answering (503s) while its database is
+    down: a failure is logged, not raised; False says to try again later."""
+    try:
+        migrate(conninfo)
+    except psycopg.Error as error:
+        log.warning("migrations could not run, tried again on the next request: %s", quoted(str(error)))
+        return False
+    return True

@@ -21,7 +21,7 @@ from werkzeug.routing import MapAdapter
 from core.api import Api
 from core.http import Request, Response, announces_body
 from storage import sync
-from storage.migrate import migrate
+from storage.migrate import migrate_or_log
 from todo_api.keyfetch import fetch_keys
 from todo_api.mounting import (
     BLUEPRINT,
@@ -70,12 +70,15 @@ class Mounted:
     The pool opens on the first request that reaches the API (a server may import the
     app, then fork its workers: a pool made before would be shared by all of them), or
     at once with `open()`, as `create_app` does in the serving process. It closes at exit.
+    Pending migrations run first; while the database is down they are tried again by each
+    request, which meanwhile gets the core's 503.
     """
 
     def __init__(self, api: Api, settings: Settings) -> None:
         self.api = api
         self.settings = settings
         self._database: sync.Database | None = None
+        self._migrations_pending = settings.migrate_on_start
         self._lock = threading.Lock()
 
     @property
@@ -83,14 +86,16 @@ class Mounted:
         return self._database is not None
 
     def database(self) -> sync.Database:
-        return self._database or self.open()._database  # type: ignore[return-value]
+        if self._database is None or self._migrations_pending:
+            self.open()
+        return self._database  # type: ignore[return-value]
 
     def open(self) -> Mounted:
         with self._lock:
+            conninfo = self.settings.require_database_url()
+            if self._migrations_pending:
+                self._migrations_pending = not migrate_or_log(conninfo)
             if self._database is None:
-                conninfo = self.settings.require_database_url()
-                if self.settings.migrate_on_start:
-                    migrate(conninfo)
                 self._database = sync.Database(conninfo, database_options(self.settings)).open()
                 atexit.register(self.close)
         return self

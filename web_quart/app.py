@@ -21,7 +21,7 @@ from werkzeug.routing import MapAdapter
 from core.api import Api
 from core.http import BODY_READ_LIMIT, Request, Response, announces_body, lower_headers
 from storage import aio
-from storage.migrate import migrate
+from storage.migrate import migrate_or_log
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.mounting import (
     BLUEPRINT,
@@ -86,27 +86,40 @@ async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> b
 
 class Mounted:
     """What `init_app` keeps in `app.extensions["todo_api"]`: the API and its database,
-    open while the app serves."""
+    open while the app serves. Pending migrations run before serving; while the database
+    is down they are tried again by each request, which meanwhile gets the core's 503."""
 
     def __init__(self, api: Api, settings: Settings) -> None:
         self.api = api
         self.settings = settings
-        self.database: aio.Database | None = None
+        self._database: aio.Database | None = None
+        self._migrations_pending = settings.migrate_on_start
+        self._lock = asyncio.Lock()
 
     @property
     def is_open(self) -> bool:
-        return self.database is not None
+        return self._database is not None
 
     async def open(self) -> None:
         conninfo = self.settings.require_database_url()
-        if self.settings.migrate_on_start:
-            await asyncio.to_thread(migrate, conninfo)
-        self.database = await aio.Database(conninfo, database_options(self.settings)).open()
+        self._database = await aio.Database(conninfo, database_options(self.settings)).open()
+        await self._migrate()
+
+    async def database(self) -> aio.Database:
+        if self._migrations_pending:
+            await self._migrate()
+        return self._database  # type: ignore[return-value]  # open while serving
+
+    async def _migrate(self) -> None:
+        async with self._lock:
+            if self._migrations_pending:
+                conninfo = self.settings.require_database_url()
+                self._migrations_pending = not await asyncio.to_thread(migrate_or_log, conninfo)
 
     async def close(self) -> None:
-        if self.database is not None:
-            await self.database.close()
-            self.database = None
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
 
 
 def init_app(app: quart.Quart, url_prefix: str = "", settings: Settings | None = None) -> Mounted:
@@ -147,7 +160,7 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
         base = request.root_path + prefix
         method = scope["method"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
         plan = api.handle(Request(method, path, request.query_string, headers, body, base))
-        database: aio.Database = mounted.database  # type: ignore[assignment]  # open while serving
+        database = await mounted.database()
         answer = await database.run(plan, fetch_keys_async, lambda size: read_body(request, size, timeout))
         return to_quart(answer)
 

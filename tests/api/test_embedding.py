@@ -137,3 +137,25 @@ def test_the_pool_opens_before_serving_and_closes_after(frontend, settings):
     finally:
         client.close()
     assert not mounted.is_open
+
+
+def test_with_the_database_down_before_migrating_the_api_answers_503_not_500(frontend, settings, clients):
+    app = hosts.host_app(frontend)
+    FRONTEND_TABLE[frontend].init_app(app, "/todo", unreachable(settings))
+    client = in_process(frontend, app, "/todo", app)  # serving starts, migrations cannot run
+    clients.append(client)
+    assert request(client, "GET", "/health").status == 200
+    ready = request(client, "GET", "/ready")
+    assert (ready.status, ready.header("retry-after")) == (503, "5")
+
+
+def test_pending_migrations_run_before_the_first_answer_that_needs_them(frontend, settings, clients,
+                                                                         create_database):
+    fresh = attrs.evolve(settings, database_url=create_database(migrated=False), migrate_on_start=True)
+    app = hosts.host_app(frontend)
+    FRONTEND_TABLE[frontend].init_app(app, "/todo", fresh)
+    client = in_process(frontend, app, "/todo", app)
+    clients.append(client)
+    user = User(new_user_id())
+    assert request(client, "POST", user.tasks, headers=user.headers, json=TASK).status == 201
+    assert request(client, "GET", user.stats, headers=user.headers).json()["total"] == 1
