@@ -6,7 +6,8 @@ import pytest
 
 from core import Api, Request
 from core.auth import Authenticator
-from core.plan import StorageFailure
+from core.http import MAX_BODY_BYTES, Response
+from core.plan import Query, ReadBody, StorageFailure, advance
 from tests.core.drive import drive
 from tests.helpers import SECRET, make_token
 
@@ -127,3 +128,41 @@ def test_cors_headers_on_errors_from_allowed_origins_only():
     assert ("Access-Control-Allow-Origin", "http://localhost:3000") in allowed.headers
     other, _ = call("GET", "/nope", headers={"origin": "http://elsewhere"})
     assert not [h for h in other.headers if h[0].startswith("Access-Control")]
+
+
+def first_step(method, path, headers=None, body=None, base_path=""):
+    """What the plan asks for first, for a request whose body is not read yet."""
+    all_headers = {"authorization": f"Bearer {make_token('alice')}", **(headers or {})}
+    return advance(API.handle(Request(method, path, b"", all_headers, body, base_path)), None)
+
+
+def test_only_post_put_and_patch_ask_for_the_body():
+    task = f"/api/alice/tasks/{TASK_ID}"
+    for method, path in [("GET", "/api/alice/tasks"), ("HEAD", "/api/alice/stats"), ("DELETE", task)]:
+        assert isinstance(first_step(method, path, {"content-length": "10"}), Query), method
+    for method, path in [("POST", "/api/alice/tasks"), ("PUT", task), ("PATCH", f"{task}/complete")]:
+        assert first_step(method, path, {"content-length": "10"}) == ReadBody(MAX_BODY_BYTES + 1), method
+
+
+def test_a_length_over_the_limit_or_not_a_number_is_refused_before_the_body_is_asked_for():
+    for length, status in [(str(MAX_BODY_BYTES + 1), 413), ("9" * 5000, 413), ("0" * 50 + "5", None),
+                           ("5, 5", 400), ("0x10", 400), ("", 400)]:
+        step = first_step("POST", "/api/alice/tasks", {"content-length": length})
+        if status is None:
+            assert isinstance(step, ReadBody)
+        else:
+            assert isinstance(step, Response) and step.status == status, length
+
+
+def test_the_location_starts_with_the_base_path():
+    body = b'{"title": "t", "priority": "low", "category": "work"}'
+    plan = API.handle(Request("POST", "/api/alice/tasks", b"", {"authorization": f"Bearer {make_token('alice')}"},
+                              body, base_path="/outer/to do"))
+    response, _ = drive(plan, lambda query: [(TASK_ID, "{}")])
+    assert dict(response.headers)["Location"] == f"/outer/to%20do/api/alice/tasks/{TASK_ID}"
+
+
+def test_dot_and_empty_segments_name_no_route():
+    for path in ["/api/alice/../alice/stats", "/api/./stats", "/api/alice/tasks/.", "//health", "/health/"]:
+        response, asked = call("GET", path)
+        assert (response.status, asked) == (404, []), path
