@@ -7,16 +7,15 @@ from urllib.parse import parse_qsl
 import attrs
 
 from core.errors import FieldProblem, ValidationFailed
-from core.tasks import CATEGORIES, PRIORITIES, STATUSES
+from core.tasks import FIELDS
 
-SORT_FIELDS = ("createdAt", "updatedAt", "dueDate", "priority", "title")
+SORT_FIELDS = tuple(field.name for field in FIELDS if field.sortable)
 SORT_ORDERS = ("asc", "desc")
 SEARCH_MAX = 255
+FILTERS = tuple(field for field in FIELDS if field.filterable)
 
 ENUM_PARAMS: dict[str, tuple[str, ...]] = {
-    "status": STATUSES,
-    "priority": PRIORITIES,
-    "category": CATEGORIES,
+    **{field.name: field.enum for field in FILTERS},
     "sort_by": SORT_FIELDS,
     "sort_order": SORT_ORDERS,
 }
@@ -25,9 +24,8 @@ KNOWN_PARAMS = frozenset(ENUM_PARAMS) | {"search"}
 
 @attrs.frozen(slots=True)
 class ListOptions:
-    status: str | None = None
-    priority: str | None = None
-    category: str | None = None
+    filters: tuple[tuple[str, str], ...] = ()
+    """(field, value) pairs, in the field table's order: `?priority=high` is ("priority", "high")."""
     search: str | None = None
     sort_by: str = "createdAt"
     sort_order: str = "desc"
@@ -91,7 +89,8 @@ def parse_list_options(query_string: bytes) -> ListOptions:
     if problems:
         problems.sort(key=lambda p: str(p.loc))
         raise ValidationFailed(problems)
-    return ListOptions(**chosen)
+    filters = tuple((field.name, chosen.pop(field.name)) for field in FILTERS if field.name in chosen)
+    return ListOptions(filters, **chosen)
 
 
 def like_pattern(search: str) -> str:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from core.listing import ListOptions, like_pattern
 from core.plan import Query
-from core.tasks import CATEGORIES, PRIORITIES
+from core.tasks import CATEGORIES, FIELD, FIELDS, PRIORITIES, WRITABLE
 
 TASK_JSON = "api_json"
 """Each task as the API answers it: a column PostgreSQL renders whenever the row is
@@ -25,27 +25,19 @@ OWNED_TASK = 'id = %s AND "userId" = %s'
 NEXT_UPDATED_AT = '"updatedAt" = greatest(now(), "updatedAt" + interval \'1 microsecond\')'
 """`updatedAt` always moves forward, even for two writes within one clock tick."""
 
-COLUMNS = {
-    "title": "title",
-    "description": "description",
-    "priority": "priority",
-    "category": "category",
-    "dueDate": '"dueDate"',
-}
+COLUMNS = {field.name: field.sql_column for field in WRITABLE}
+"""What a client may write, by JSON name: the SQL columns of create and update."""
+SORT_KEYS = {field.name: field.sort_keys for field in FIELDS if field.sortable}
+NULLABLE = frozenset(field.name for field in FIELDS if field.nullable)
 
-PRIORITY_RANK = "array_position(ARRAY['low','medium','high']::text[], priority)"
-SORT_KEYS = {
-    "createdAt": ['"createdAt"'],
-    "updatedAt": ['"updatedAt"'],
-    "dueDate": ['"dueDate"'],
-    "priority": [PRIORITY_RANK],
-    "title": ["lower(title)", "title"],
-}
+RENDERED_TASK = (
+    "json_build_object(" + ", ".join(f"'{field.name}', {field.sql_value}" for field in FIELDS) + ")::text"
+)
+"""A task's JSON from its columns, as the field table says: what `task_json` (the stored
+`api_json`, migration 0003) must compute, which a test checks row by row. A migration
+that changes a field's rendering writes this expression into its new `task_json`."""
 
 READY = Query("SELECT 1")
-
-
-FILTER_COLUMNS = ("status", "priority", "category")
 
 
 @functools.cache
@@ -54,12 +46,12 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
 
     Its last parameter is the LIMIT: one more than an answer may hold, to tell a full
     answer from a cut one."""
-    conditions = ['"userId" = %s'] + [f"{column} = %s" for column in filters]
+    conditions = ['"userId" = %s'] + [f"{FIELD[name].sql_column} = %s" for name in filters]
     if search:
         conditions.append("(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')")
     direction = "ASC" if sort_order == "asc" else "DESC"
     order = [f"{key} {direction}" for key in SORT_KEYS[sort_by]]
-    if sort_by == "dueDate":
+    if sort_by in NULLABLE:
         order = [f"{order[0]} NULLS LAST"]
     order.append(f"id {direction}")
     return (
@@ -68,8 +60,8 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
 
 
 def list_tasks(user_id: str, options: ListOptions, max_items: int) -> Query:
-    filters = tuple(column for column in FILTER_COLUMNS if getattr(options, column) is not None)
-    params: list[Any] = [user_id] + [getattr(options, column) for column in filters]
+    filters = tuple(name for name, _ in options.filters)
+    params: list[Any] = [user_id] + [value for _, value in options.filters]
     if options.search is not None:
         pattern = like_pattern(options.search)
         params += [pattern, pattern]
@@ -81,27 +73,20 @@ def get_task(user_id: str, task_id: UUID) -> Query:
     return Query(f"SELECT {TASK_JSON} FROM tasks WHERE {OWNED_TASK}", (task_id, user_id))
 
 
+INSERT_SQL = (
+    f'INSERT INTO tasks ("userId", {", ".join(COLUMNS.values())}) '
+    f"SELECT %s, {', '.join(['%s'] * len(COLUMNS))} WHERE task_slot_free(%s, %s) "
+    f"RETURNING id::text, {TASK_JSON}"
+)
+
+
 def create_task(user_id: str, values: dict[str, Any], max_tasks: int) -> Query:
     """No row (and no task) when the user already has `max_tasks`: see migration 0004."""
-    return Query(
-        'INSERT INTO tasks ("userId", title, description, priority, category, "dueDate") '
-        "SELECT %s, %s, %s, %s, %s, %s WHERE task_slot_free(%s, %s) "
-        f"RETURNING id::text, {TASK_JSON}",
-        (
-            user_id,
-            values["title"],
-            values["description"],
-            values["priority"],
-            values["category"],
-            values["dueDate"],
-            user_id,
-            max_tasks,
-        ),
-    )
+    return Query(INSERT_SQL, (user_id, *(values[name] for name in COLUMNS), user_id, max_tasks))
 
 
 def update_task(user_id: str, task_id: UUID, values: dict[str, Any]) -> Query:
-    names = [name for name in COLUMNS if name in values]  # fixed order: fewer distinct plans
+    names = [name for name in COLUMNS if name in values]  # the table's order: fewer distinct plans
     assignments = [f"{COLUMNS[name]} = %s" for name in names] + [NEXT_UPDATED_AT]
     return Query(
         f"UPDATE tasks SET {', '.join(assignments)} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",

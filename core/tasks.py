@@ -1,32 +1,111 @@
 """What a task is, and how a client's JSON becomes values fit to store.
 
 Validation collects every problem at once, each with its location, so that a form can
-show all of them. The rules are a table from field name to a parser: one place to
-read what each field accepts.
+show all of them. The rules are one table, `FIELDS`: what each field is, accepts and
+renders, read by validation, the SQL, the list's options and the OpenAPI document.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+import attrs
 
 from core.errors import FieldProblem, ValidationFailed
 
-PRIORITIES = ("low", "medium", "high")
-"""In rank order: sorting by priority follows this order, not the alphabet."""
-CATEGORIES = ("work", "personal", "home", "other")
-STATUSES = ("pending", "completed")
+WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""What makes a text blank: ECMAScript's white space and line terminators, written so
+that Python's `re` and a JSON Schema `pattern` read the same class (the schema and this
+check must agree to the character)."""
+NO_NUL = "[^\\u0000]*"
+WITH_CONTENT = f"{NO_NUL}[^\\u0000{WHITESPACE}]{NO_NUL}"
+"""Text with no NUL (PostgreSQL cannot store it) and at least one character that is not blank."""
 
-TITLE_MAX = 255
-DESCRIPTION_MAX = 1000
+UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
-READ_ONLY_FIELDS = frozenset(
-    {"id", "userId", "status", "completed", "createdAt", "updatedAt"}
+
+@attrs.frozen
+class Field:
+    """One field of a task as the API shows it: its JSON schema, its SQL column, how
+    PostgreSQL renders it, and what a client may do with it. Validation, the SQL column
+    lists, the list's filters and sort keys, and the OpenAPI schemas all read this."""
+
+    name: str
+    json_type: Literal["string", "boolean"]
+    description: str
+    column: str | None = None
+    """Its SQL column, quoted where SQL needs it; None for a value derived from others."""
+    render: str | None = None
+    """The SQL expression of its JSON value in `task_json` (migration 0003); default: the column."""
+    nullable: bool = False
+    writable: bool = False
+    """A client sets it on create (`required`: must) and may change it on update."""
+    required: bool = False
+    max_length: int | None = None
+    pattern: str | None = None
+    """A regular expression the whole text must match (Python `re` and ECMAScript alike)."""
+    enum: tuple[str, ...] = ()
+    """The allowed values; in rank order where the list sorts by it."""
+    format: str | None = None
+    filterable: bool = False
+    """The list can be filtered to one of its values (`?priority=high`)."""
+    sortable: bool = False
+
+    @property
+    def sql_column(self) -> str:
+        return self.column or self.name
+
+    @property
+    def sql_value(self) -> str:
+        return self.render or self.sql_column
+
+    @property
+    def sort_keys(self) -> tuple[str, ...]:
+        """SQL the list sorts by: an enum by rank, text case-insensitively (ties by case)."""
+        column = self.sql_column
+        if self.enum:
+            values = ",".join(f"'{value}'" for value in self.enum)
+            return (f"array_position(ARRAY[{values}]::text[], {column})",)
+        if self.format is None and self.json_type == "string":
+            return (f"lower({column})", column)
+        return (column,)
+
+
+FIELDS = (
+    Field("id", "string", "Made by the server when the task is created.", column="id", format="uuid"),
+    Field("title", "string", "What to do; not blank.", column="title", writable=True, required=True,
+          max_length=255, pattern=WITH_CONTENT, sortable=True),
+    Field("description", "string", "Details; null clears it.", column="description", nullable=True,
+          writable=True, max_length=1000, pattern=NO_NUL),
+    Field("priority", "string", "Sorting by priority follows low < medium < high.", column="priority",
+          writable=True, required=True, enum=("low", "medium", "high"), filterable=True, sortable=True),
+    Field("category", "string", "What the task is about.", column="category", writable=True, required=True,
+          enum=("work", "personal", "home", "other"), filterable=True),
+    Field("status", "string", "Changed only by toggling (PATCH .../complete).", column="status",
+          enum=("pending", "completed"), filterable=True),
+    Field("completed", "boolean", "Whether status is completed.", render="status = 'completed'"),
+    Field("dueDate", "string", "An RFC 3339 date-time with an offset; answered in UTC. null clears it.",
+          column='"dueDate"', render=UTC_TEXT.format('"dueDate"'), nullable=True, writable=True,
+          format="date-time", sortable=True),
+    Field("createdAt", "string", "When the task was created (UTC).", column='"createdAt"',
+          render=UTC_TEXT.format('"createdAt"'), format="date-time", sortable=True),
+    Field("updatedAt", "string", "When the task last changed (UTC); always moves forward.",
+          column='"updatedAt"', render=UTC_TEXT.format('"updatedAt"'), format="date-time", sortable=True),
+    Field("userId", "string", "The owner: the token's subject.", column='"userId"'),
 )
+"""Every field, in the order a task's JSON lists them."""
+FIELD = {field.name: field for field in FIELDS}
+WRITABLE = tuple(field for field in FIELDS if field.writable)
+REQUIRED_ON_CREATE = tuple(field.name for field in WRITABLE if field.required)
+READ_ONLY_FIELDS = frozenset(field.name for field in FIELDS if not field.writable)
 """Fields the server owns: a client that sends one gets a 422, never a silent ignore."""
+
+PRIORITIES = FIELD["priority"].enum
+CATEGORIES = FIELD["category"].enum
+STATUSES = FIELD["status"].enum
 
 
 class Invalid(Exception):
@@ -51,37 +130,21 @@ def check_text(value: Any) -> str:
     return value
 
 
-def parse_title(value: Any) -> str:
-    if value is None:
-        raise Invalid("null_not_allowed", "Title cannot be null")
-    title = check_text(value)
-    if not title.strip():
-        raise Invalid("string_blank", "Title must not be empty or blank")
-    if len(title) > TITLE_MAX:
-        raise Invalid("string_too_long", f"Title must be at most {TITLE_MAX} characters")
-    return title
+def parse_text(field: Field, value: Any) -> str:
+    label = field.name.capitalize()
+    text = check_text(value)
+    if field.max_length is not None and len(text) > field.max_length:
+        raise Invalid("string_too_long", f"{label} must be at most {field.max_length} characters")
+    if field.pattern is not None and not re.fullmatch(field.pattern, text):
+        raise Invalid("string_blank", f"{label} must not be empty or blank")
+    return text
 
 
-def parse_description(value: Any) -> str | None:
-    if value is None:
-        return None
-    description = check_text(value)
-    if len(description) > DESCRIPTION_MAX:
-        raise Invalid(
-            "string_too_long", f"Description must be at most {DESCRIPTION_MAX} characters"
-        )
-    return description
-
-
-def one_of(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
-    expected = ", ".join(f"'{c}'" for c in choices)
-
-    def parse(value: Any) -> str:
-        if value not in choices or not isinstance(value, str):
-            raise Invalid("enum", f"{name} must be one of {expected}")
-        return value
-
-    return parse
+def parse_choice(field: Field, value: Any) -> str:
+    if not isinstance(value, str) or value not in field.enum:
+        expected = ", ".join(f"'{choice}'" for choice in field.enum)
+        raise Invalid("enum", f"{field.name} must be one of {expected}")
+    return value
 
 
 RFC3339 = re.compile(
@@ -89,17 +152,15 @@ RFC3339 = re.compile(
 )
 
 
-def parse_due_date(value: Any) -> datetime | None:
-    """An RFC 3339 date-time with an offset (as JavaScript's toISOString writes), or null."""
-    if value is None:
-        return None
+def parse_date_time(field: Field, value: Any) -> datetime:
+    """An RFC 3339 date-time with an offset (as JavaScript's toISOString writes)."""
     if not isinstance(value, str):
-        raise Invalid("datetime_type", "dueDate must be an RFC 3339 date-time string or null")
+        raise Invalid("datetime_type", f"{field.name} must be an RFC 3339 date-time string or null")
     match = RFC3339.fullmatch(value)
     if match is None:
         raise Invalid(
             "datetime_format",
-            "dueDate must be an RFC 3339 date-time with an offset, like 2026-01-31T17:00:00Z",
+            f"{field.name} must be an RFC 3339 date-time with an offset, like 2026-01-31T17:00:00Z",
         )
     text = value
     fraction = match.group("fraction")
@@ -109,17 +170,20 @@ def parse_due_date(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
         return moment.astimezone(UTC)  # fails for instants outside years 1..9999 in UTC
     except (ValueError, OverflowError):
-        raise Invalid("datetime_range", "dueDate is not a valid date-time") from None
+        raise Invalid("datetime_range", f"{field.name} is not a valid date-time") from None
 
 
-FIELD_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "title": parse_title,
-    "description": parse_description,
-    "priority": one_of("priority", PRIORITIES),
-    "category": one_of("category", CATEGORIES),
-    "dueDate": parse_due_date,
-}
-REQUIRED_ON_CREATE = ("title", "priority", "category")
+def parse_value(field: Field, value: Any) -> Any:
+    """A client's value for a writable field, as it is stored; null only where allowed."""
+    if value is None:
+        if field.nullable:
+            return None
+        raise Invalid("null_not_allowed", f"{field.name.capitalize()} cannot be null")
+    if field.enum:
+        return parse_choice(field, value)
+    if field.format == "date-time":
+        return parse_date_time(field, value)
+    return parse_text(field, value)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
@@ -143,8 +207,8 @@ def validate_fields(data: dict[str, Any], *, required: tuple[str, ...]) -> dict[
         if name not in data:
             problems.append(FieldProblem(("body", name), "Field required", "missing"))
     for name, raw in data.items():
-        parser = FIELD_PARSERS.get(name)
-        if parser is None:
+        field = FIELD.get(name)
+        if field is None or not field.writable:
             if name in READ_ONLY_FIELDS:
                 problems.append(
                     FieldProblem(("body", name), "Field is set by the server", "read_only")
@@ -153,7 +217,7 @@ def validate_fields(data: dict[str, Any], *, required: tuple[str, ...]) -> dict[
                 problems.append(FieldProblem(("body", name), "Unknown field", "extra_forbidden"))
             continue
         try:
-            values[name] = parser(raw)
+            values[name] = parse_value(field, raw)
         except Invalid as invalid:
             problems.append(FieldProblem(("body", name), invalid.msg, invalid.type))
     if problems:
@@ -162,10 +226,9 @@ def validate_fields(data: dict[str, Any], *, required: tuple[str, ...]) -> dict[
 
 
 def validate_create(body: bytes) -> dict[str, Any]:
+    """Every writable field's value: the optional ones absent from the body are null."""
     values = validate_fields(parse_json_object(body), required=REQUIRED_ON_CREATE)
-    values.setdefault("description", None)
-    values.setdefault("dueDate", None)
-    return values
+    return {field.name: values.get(field.name) for field in WRITABLE}
 
 
 def validate_update(body: bytes) -> dict[str, Any]:

@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import psycopg
 
+from core.tasks import CATEGORIES, PRIORITIES
 from storage.migrate import migrate
 
 BIG_USER = "bench-big-user"
-PRIORITIES = ("low", "medium", "high")
-CATEGORIES = ("work", "personal", "home", "other")
 COPY_SQL = 'COPY tasks ("userId", title, description, priority, category, status, "dueDate") FROM STDIN'
 
 

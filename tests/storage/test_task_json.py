@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from core.queries import RENDERED_TASK
 from storage.migrate import migrate
 
 COLUMNS = 'id, "userId", title, description, priority, category, status, "dueDate", "createdAt", "updatedAt"'
@@ -77,3 +78,18 @@ def test_existing_tasks_get_their_json_when_the_migration_runs(create_database):
         for task_id in ids:
             stored, expected = rendered_and_expected(conn, task_id)
             assert stored == expected
+
+
+def test_the_field_table_renders_exactly_what_is_stored(database_url):
+    """core.tasks.FIELDS says how each field renders (`queries.RENDERED_TASK`); the stored
+    JSON must be that text, byte for byte, or the table and the migrations have drifted."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for title, description, due in [(TRICKY_TITLE, None, None), ("t", "d", "2026-03-01 12:34:56.5+13:45")]:
+            conn.execute(
+                'INSERT INTO tasks ("userId", title, description, priority, category, "dueDate") '
+                "VALUES ('table-check', %s, %s, 'low', 'work', %s)", (title, description, due))
+        conn.execute("UPDATE tasks SET status = 'completed' WHERE title = 't' AND \"userId\" = 'table-check'")
+        rows = conn.execute(f"SELECT api_json, {RENDERED_TASK} FROM tasks WHERE \"userId\" = 'table-check'").fetchall()
+    assert len(rows) == 2
+    for stored, rendered in rows:
+        assert stored == rendered

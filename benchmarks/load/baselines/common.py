@@ -11,23 +11,13 @@ from uuid import UUID
 
 import jwt
 
+from core.tasks import FIELDS
+
 SECRET = os.environ.get("BETTER_AUTH_SECRET", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 POOL_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "16"))  # sized like the API's, for a fair comparison
 
-COLUMNS = (
-    "id",
-    "title",
-    "description",
-    "priority",
-    "category",
-    "status",
-    "completed",
-    "dueDate",
-    "createdAt",
-    "updatedAt",
-    "userId",
-)
+COLUMNS = tuple(field.name for field in FIELDS)  # each is also a column of the table
 SELECT = "SELECT " + ", ".join(f'"{c}"' for c in COLUMNS) + ' FROM tasks WHERE "userId" = %s'
 STATS_SQL = (
     'SELECT status, priority, category, count(*), count(*) FILTER (WHERE "dueDate" < now()) '
