@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 
 import attrs
 
 from core import handlers
 from core.auth import Authenticator
 from core.cors import CorsPolicy
+from core.docs import docs_routes
 from core.errors import (
     DATABASE_UNAVAILABLE,
     INTERNAL_ERROR,
@@ -28,30 +29,49 @@ from core.errors import (
 from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response, framed
 from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, ReadBody, StorageFailure
-from core.routes import DEFAULT_LIMITS, Context, Limits, Route, RouteTable
+from core.routes import DEFAULT_LIMITS, Context, Limits, Operation, Route, RouteTable
 
 log = logging.getLogger("todo_api")
 
 ROUTES = (
-    Route("/", {"GET": handlers.root}, authenticated=False),
-    Route("/health", {"GET": handlers.health}, authenticated=False),
-    Route("/ready", {"GET": handlers.ready}, authenticated=False),
+    Route("/", {"GET": Operation(handlers.root, "about", "The API's name and version", {200: "About"},
+                                 uses_database=False)}, authenticated=False),
+    Route("/health", {"GET": Operation(handlers.health, "health", "Liveness: answers without the database",
+                                       {200: "Health"}, uses_database=False)}, authenticated=False),
+    Route("/ready", {"GET": Operation(handlers.ready, "ready", "Readiness: the database answers",
+                                      {200: "Ready"})}, authenticated=False),
     Route(
         "/api/{user_id}/tasks",
-        {"GET": handlers.list_tasks, "POST": handlers.create_task},
+        {
+            "GET": Operation(handlers.list_tasks, "listTasks", "The user's tasks, filtered and sorted",
+                             {200: "TaskList"}, list_query=True),
+            "POST": Operation(handlers.create_task, "createTask", "Create a task", {201: "Task"},
+                              body="TaskCreate", errors=(409,)),
+        },
         authenticated=True,
     ),
     Route(
         "/api/{user_id}/tasks/{task_id}",
-        {"GET": handlers.get_task, "PUT": handlers.update_task, "DELETE": handlers.delete_task},
+        {
+            "GET": Operation(handlers.get_task, "getTask", "One task", {200: "Task"}),
+            "PUT": Operation(handlers.update_task, "updateTask",
+                             "Change the fields given (absent: unchanged, null: cleared)", {200: "Task"},
+                             body="TaskUpdate"),
+            "DELETE": Operation(handlers.delete_task, "deleteTask", "Delete a task", {204: None}),
+        },
         authenticated=True,
     ),
     Route(
         "/api/{user_id}/tasks/{task_id}/complete",
-        {"PATCH": handlers.toggle_task},
+        {"PATCH": Operation(handlers.toggle_task, "toggleTask", "Toggle between pending and completed",
+                            {200: "Task"})},
         authenticated=True,
     ),
-    Route("/api/{user_id}/stats", {"GET": handlers.task_stats}, authenticated=True),
+    Route(
+        "/api/{user_id}/stats",
+        {"GET": Operation(handlers.task_stats, "taskStats", "Counts of the user's tasks", {200: "Stats"})},
+        authenticated=True,
+    ),
 )
 
 
@@ -93,10 +113,14 @@ class Api:
         cors_origins: Iterable[str] = (),
         routes: tuple[Route, ...] = ROUTES,
         limits: Limits = DEFAULT_LIMITS,
+        docs_assets: Mapping[str, bytes] | None = None,
     ) -> None:
+        """`docs_assets` (Swagger UI's files by name) adds `/openapi.json` and `/docs`."""
         self.authenticator = authenticator
         self.limits = limits
         self.cors = CorsPolicy(frozenset(cors_origins))
+        if docs_assets is not None:
+            routes = routes + docs_routes(routes, docs_assets)
         self.routes = RouteTable(routes)
         self.tracebacks = TracebackBudget()
 
@@ -143,15 +167,15 @@ class Api:
         method = "GET" if request.method == "HEAD" else request.method
         if method == "OPTIONS":
             return Response(204, (("Allow", route.allow_header()),))
-        handler = route.handlers.get(method)
-        if handler is None:
+        operation = route.operations.get(method)
+        if operation is None:
             raise ApiError(405, "Method Not Allowed", (("Allow", route.allow_header()),))
         user_id = ""
         if route.authenticated:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"])
         if method in METHODS_WITH_CONTENT:
             request = attrs.evolve(request, body=(yield from read_content(request)))
-        result = handler(Context(request, params, user_id, self.limits))
+        result = operation.handler(Context(request, params, user_id, self.limits))
         if isinstance(result, Response):
             return result
         return (yield from result)

@@ -41,12 +41,34 @@ Handler = Callable[[Context], "Plan | Response"]
 
 
 @attrs.frozen(slots=True)
+class Operation:
+    """One method of a route: its handler, and what the OpenAPI document says of it
+    (`core.openapi` adds the errors every operation of its kind can answer)."""
+
+    handler: Handler
+    id: str
+    summary: str
+    answers: Mapping[int, str | None]
+    """Its successful statuses and the schema of each body (None: no body)."""
+    body: str | None = None
+    """The schema of the request body it reads, if any."""
+    list_query: bool = False
+    """It takes the list's query parameters (`core.listing`)."""
+    uses_database: bool = True
+    errors: tuple[int, ...] = ()
+    """Statuses of its own beyond those of its kind (409 for a create past the limit)."""
+
+
+@attrs.frozen(slots=True)
 class Route:
-    """A path pattern like "/api/{user_id}/tasks" and its handlers by method."""
+    """A path pattern like "/api/{user_id}/tasks" and its operations by method.
+
+    `documented` is false for the routes that serve the documentation itself."""
 
     pattern: str
-    handlers: Mapping[str, Handler]
+    operations: Mapping[str, Operation]
     authenticated: bool
+    documented: bool = True
     segments: tuple[str, ...] = attrs.field(init=False)
 
     @segments.default
@@ -67,7 +89,7 @@ class Route:
         return params
 
     def allow_header(self) -> str:
-        methods = set(self.handlers) | {"OPTIONS"}
+        methods = set(self.operations) | {"OPTIONS"}
         if "GET" in methods:
             methods.add("HEAD")
         return ", ".join(sorted(methods))

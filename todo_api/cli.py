@@ -136,6 +136,16 @@ def token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def openapi(args: argparse.Namespace, settings: Settings) -> int:
+    """The document as `GET /openapi.json` answers it at the root (the committed copy)."""
+    from core.api import ROUTES
+    from core.docs import document_bytes
+    from core.openapi import openapi_document
+
+    sys.stdout.buffer.write(document_bytes(openapi_document(ROUTES)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="todo-api", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -160,6 +170,9 @@ def parser() -> argparse.ArgumentParser:
     token_cmd.add_argument("user_id")
     token_cmd.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
     token_cmd.set_defaults(run=token)
+
+    openapi_cmd = commands.add_parser("openapi", help="print the OpenAPI document /openapi.json answers")
+    openapi_cmd.set_defaults(run=openapi)
     return root
 
 

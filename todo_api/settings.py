@@ -106,6 +106,7 @@ class Settings:
     statement_timeout: float = 5.0
     prepared_statements: PreparedMode = "auto"
     migrate_on_start: bool = True
+    docs_enabled: bool = True
     better_auth_url: str | None = None
     jwks_url: str | None = None
     jwt_issuer: str | None = None
@@ -147,6 +148,7 @@ class Settings:
             statement_timeout=seconds("DB_STATEMENT_TIMEOUT", 5, 0.1, 3600),
             prepared_statements=parse_prepared_mode(get("DB_PREPARED_STATEMENTS") or "auto"),
             migrate_on_start=parse_bool("MIGRATE_ON_START", env.get("MIGRATE_ON_START", "true")),
+            docs_enabled=parse_bool("DOCS_ENABLED", env.get("DOCS_ENABLED", "true")),
             better_auth_url=parse_url("BETTER_AUTH_URL", get("BETTER_AUTH_URL")),
             jwks_url=parse_url("JWKS_URL", get("JWKS_URL")),
             jwt_issuer=get("JWT_ISSUER"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from pathlib import Path
 
 from core.api import Api
 from core.auth import Authenticator, ClaimRules
@@ -45,9 +47,19 @@ def database_options(settings: Settings) -> DatabaseOptions:
     )
 
 
+@functools.cache
+def docs_assets() -> dict[str, bytes]:
+    """Swagger UI's files, from the installed `swagger-ui-bundle-v2` package."""
+    import swagger_ui_bundle
+
+    folder = Path(swagger_ui_bundle.swagger_ui_path)
+    return {name: (folder / name).read_bytes() for name in ("swagger-ui.css", "swagger-ui-bundle.js")}
+
+
 def build_api(settings: Settings) -> Api:
     limits = Limits(settings.max_tasks_per_user, settings.list_max_items)
-    return Api(build_authenticator(settings), settings.cors_origins, limits=limits)
+    assets = docs_assets() if settings.docs_enabled else None
+    return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets)
 
 
 def core_request(

@@ -97,6 +97,8 @@ def adversarial(step, user, h):
         step(method, user.stats, headers={**h, **ORIGIN})
     step("HEAD", "/nope")
     step("OPTIONS", "/nope", headers={**ORIGIN, "Access-Control-Request-Method": "GET"})
+    for path in ("/openapi.json", "/docs", "/docs/init.js", "/docs/swagger-ui.css", "/docs/nope.js"):
+        step("GET", path)
 
 
 def normalized(client, user, transcript):
@@ -106,6 +108,7 @@ def normalized(client, user, transcript):
         return names.setdefault(match.group(0), f"<id{len(names)}>")
 
     def clean(text):
+        text = text.replace(f'"url": "{client.base}"', '"url": "/"') if client.base else text  # servers
         text = text.replace(user.id, "<user>")
         text = TIMESTAMP.sub("<time>", text)
         return UUID.sub(name, text)
@@ -113,6 +116,8 @@ def normalized(client, user, transcript):
     rows = []
     for method, path, result in transcript:
         headers = {k: clean(v) for k, v in result.headers.items() if k in HEADERS_THAT_MATTER}
+        if path == "/openapi.json":
+            headers.pop("content-length")  # its servers' URL is where the client mounted the API
         if "location" in headers:
             headers["location"] = "<base>" + headers["location"].removeprefix(client.base)
         rows.append((method, clean(path), result.status, headers, clean(result.body.decode())))

@@ -7,7 +7,7 @@ import pytest
 from core import Api, Request
 from core.auth import Authenticator
 from core.logsafe import LOGGED_TEXT_LIMIT, TracebackBudget, quoted
-from core.routes import Route
+from core.routes import Operation, Route
 from tests.core.drive import drive
 from tests.helpers import SECRET
 
@@ -40,7 +40,8 @@ def failing_api(budget: TracebackBudget) -> Api:
     def boom(ctx):
         raise RuntimeError("a bug")
 
-    api = Api(Authenticator(secret=SECRET), routes=(Route("/boom/{rest}", {"GET": boom}, authenticated=False),))
+    api = Api(Authenticator(secret=SECRET), routes=(Route("/boom/{rest}", {"GET": Operation(boom, "boom", "boom", {200: None})},
+                                                      authenticated=False),))
     api.tracebacks = budget
     return api
 

@@ -1,0 +1,229 @@
+"""The OpenAPI 3.1 document, built from the core's own tables: the field table
+(`core.tasks.FIELDS`), the list's options (`core.listing`) and the route table
+(`core.api.ROUTES`, each operation's answers). Nothing here is written twice: a field
+or a route added to those tables is in the document.
+
+Besides an operation's own answers, every operation of a kind answers the errors of
+that kind, listed once below (`error_statuses`), each with the JSON it carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core.http import MAX_BODY_BYTES
+from core.listing import FILTERS, SEARCH_MAX, SORT_FIELDS, SORT_ORDERS
+from core.routes import Operation, Route
+from core.tasks import CATEGORIES, FIELDS, NO_NUL, PRIORITIES, REQUIRED_ON_CREATE, WRITABLE, Field
+from core.version import __version__
+
+OPENAPI_VERSION = "3.1.0"
+MAX_USER_ID_LENGTH = 255
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def field_schema(field: Field) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": [field.json_type, "null"] if field.nullable else field.json_type}
+    if field.enum:
+        schema["enum"] = list(field.enum)
+    if field.format:
+        schema["format"] = field.format
+    if field.max_length is not None:
+        schema["maxLength"] = field.max_length
+    if field.pattern is not None:
+        schema["pattern"] = f"^{field.pattern}$"
+    schema["description"] = field.description
+    return schema
+
+
+def counts(names: Iterable[str]) -> dict[str, Any]:
+    names = list(names)
+    count = {"type": "integer", "minimum": 0}
+    return {"type": "object", "properties": {name: count for name in names}, "required": names,
+            "additionalProperties": False}
+
+
+def obj(properties: dict[str, Any], required: Iterable[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties,
+            "required": list(properties if required is None else required), "additionalProperties": False}
+
+
+def schemas() -> dict[str, Any]:
+    writable = {field.name: field_schema(field) for field in WRITABLE}
+    return {
+        "Task": obj({field.name: field_schema(field) for field in FIELDS}),
+        "TaskList": {"type": "array", "items": ref("Task")},
+        "TaskCreate": {**obj(writable, REQUIRED_ON_CREATE),
+                       "description": "Optional fields left out are null."},
+        "TaskUpdate": {**obj(writable, ()),
+                       "description": "Fields left out are unchanged; null clears a nullable one."},
+        "Stats": obj({
+            "total": {"type": "integer", "minimum": 0},
+            "pending": {"type": "integer", "minimum": 0},
+            "completed": {"type": "integer", "minimum": 0},
+            "overdue": {"type": "integer", "minimum": 0, "description": "Pending, and due before now."},
+            "byPriority": counts(PRIORITIES),
+            "byCategory": counts(CATEGORIES),
+        }),
+        "Error": obj({"detail": {"type": "string"}}),
+        "ValidationError": obj({"detail": {"type": "array", "items": obj({
+            "loc": {"type": "array", "items": {"type": ["string", "integer"]},
+                    "description": 'Where: ["body", "title"], ["query", "sort_by"]...'},
+            "msg": {"type": "string"},
+            "type": {"type": "string", "description": "A stable code: missing, enum, string_too_long..."},
+        })}}),
+        "About": obj({"message": {"type": "string"}, "version": {"type": "string"}}),
+        "Health": obj({"status": {"const": "healthy"},
+                       "timestamp": {"type": "string", "format": "date-time"}}),
+        "Ready": obj({"status": {"const": "ready"}}),
+    }
+
+
+ERROR_MEANINGS = {
+    400: "The request's framing is broken (a Content-Length that is not one number)",
+    401: "No valid bearer token",
+    403: "The token's user is not the user in the path",
+    404: "No such task (or another user's), or a path that names nothing",
+    409: "The user already has MAX_TASKS_PER_USER tasks",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes",
+    422: "The body or the query is not valid: every problem, located",
+    503: "The database (or the token issuer's keys) cannot be reached: try again",
+}
+HEADERS = {
+    "Location": "Where the created task is",
+    "WWW-Authenticate": "Bearer",
+    "Retry-After": "Seconds to wait before trying again",
+    "X-Truncated": "true when the list was cut at LIST_MAX_ITEMS",
+    "Allow": "The methods this path answers",
+}
+
+
+ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
+
+
+def header(name: str) -> dict[str, Any]:
+    return {name: {"description": HEADERS[name], "schema": {"type": "string"}}}
+
+
+def error_statuses(route: Route, operation: Operation) -> list[int]:
+    """What an operation can answer besides its own answers, by its kind."""
+    statuses = list(operation.errors)
+    if route.authenticated:
+        statuses += [401, 403, 404, 503]
+    if operation.body:
+        statuses += [400, 413, 422]
+    if operation.list_query:
+        statuses.append(422)
+    if operation.uses_database:
+        statuses.append(503)
+    return sorted(set(statuses))
+
+
+def response(status: int, schema: str | None, headers: dict[str, Any], description: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if headers:
+        answer["headers"] = headers
+    if schema is not None:
+        answer["content"] = {"application/json": {"schema": ref(schema)}}
+    return answer
+
+
+def responses(route: Route, operation: Operation) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for status, schema in operation.answers.items():
+        headers = header("Location") if status == 201 else {}
+        if operation.list_query:
+            headers = header("X-Truncated")
+        result[str(status)] = response(status, schema, headers, "Success" if schema else "Done, no content")
+    for status in error_statuses(route, operation):
+        headers = header(ERROR_HEADERS[status]) if status in ERROR_HEADERS else {}
+        schema = "ValidationError" if status == 422 else "Error"
+        result[str(status)] = response(status, schema, headers, ERROR_MEANINGS[status])
+    return result
+
+
+def list_parameters() -> list[dict[str, Any]]:
+    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+    parameters = [
+        query(field.name, {"type": "string", "enum": ["", *field.enum]}, f"Only tasks with this {field.name}"
+              " (empty: no filter)")
+        for field in FILTERS
+    ]
+    parameters += [
+        query("search", {"type": "string", "maxLength": SEARCH_MAX, "pattern": f"^{NO_NUL}$"},
+              "Only tasks whose title or description contains this text, in any case"),
+        query("sort_by", {"type": "string", "enum": ["", *SORT_FIELDS], "default": "createdAt"},
+              "Sort key (priority ranks low < medium < high; dueDate puts tasks without one last)"),
+        query("sort_order", {"type": "string", "enum": ["", *SORT_ORDERS], "default": "desc"}, "Direction"),
+    ]
+    return parameters
+
+
+def path_parameters(route: Route) -> list[dict[str, Any]]:
+    known = {
+        "user_id": ({"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LENGTH},
+                    "The signed-in user's id: the token's subject"),
+        "task_id": ({"type": "string", "format": "uuid"}, "A task id, in the canonical 8-4-4-4-12 form"),
+    }
+    names = [segment[1:-1] for segment in route.segments if segment.startswith("{")]
+    return [{"name": name, "in": "path", "required": True, "schema": known[name][0],
+             "description": known[name][1]} for name in names]
+
+
+def operation_object(route: Route, operation: Operation) -> dict[str, Any]:
+    result: dict[str, Any] = {"operationId": operation.id, "summary": operation.summary}
+    if operation.list_query:
+        result["parameters"] = list_parameters()
+    if operation.body:
+        content = {"application/json": {"schema": ref(operation.body)}}
+        result["requestBody"] = {"required": True, "content": content}
+    result["responses"] = responses(route, operation)
+    result["security"] = [{"bearerAuth": []}] if route.authenticated else []
+    return result
+
+
+def options_object(route: Route) -> dict[str, Any]:
+    name = "".join(part.strip("{}").title().replace("_", "") for part in route.segments)
+    return {
+        "operationId": f"options{name}",
+        "summary": "The methods this path answers (with Origin and Access-Control-Request-Method: "
+                   "a CORS preflight)",
+        "responses": {"204": response(204, None, header("Allow"), "The methods, in Allow")},
+        "security": [],
+    }
+
+
+def openapi_document(routes: Iterable[Route], base_path: str = "") -> dict[str, Any]:
+    """The document for the API mounted at `base_path` (its one server's URL)."""
+    paths: dict[str, Any] = {}
+    for route in routes:
+        if not route.documented:
+            continue
+        item: dict[str, Any] = {}
+        if any(segment.startswith("{") for segment in route.segments):
+            item["parameters"] = path_parameters(route)
+        for method, operation in route.operations.items():
+            item[method.lower()] = operation_object(route, operation)
+        item["options"] = options_object(route)
+        paths[route.pattern] = item
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Todo API",
+            "version": __version__,
+            "description": "Each user's tasks. Sign in with Better Auth and send its JWT as a bearer token; "
+                           "a user reaches only the paths under their own id.",
+        },
+        "servers": [{"url": base_path or "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
