@@ -188,15 +188,12 @@ def operation_object(route: Route, operation: Operation) -> dict[str, Any]:
     return result
 
 
-def options_object(route: Route) -> dict[str, Any]:
-    name = "".join(part.strip("{}").title().replace("_", "") for part in route.segments)
-    return {
-        "operationId": f"options{name}",
-        "summary": "The methods this path answers (with Origin and Access-Control-Request-Method: "
-                   "a CORS preflight)",
-        "responses": {"204": response(204, None, header("Allow"), "The methods, in Allow")},
-        "security": [],
-    }
+DESCRIPTION = (
+    "Each user's tasks. Sign in with Better Auth and send its JWT as a bearer token; a user reaches only "
+    "the paths under their own id. Every path also answers OPTIONS (204, and a CORS preflight for an "
+    "allowed Origin) and HEAD, and a method it lacks with 405 (`MethodNotAllowed`); both say in `Allow` "
+    "what it answers."
+)
 
 
 def openapi_document(routes: Iterable[Route], base_path: str = "") -> dict[str, Any]:
@@ -210,20 +207,19 @@ def openapi_document(routes: Iterable[Route], base_path: str = "") -> dict[str, 
             item["parameters"] = path_parameters(route)
         for method, operation in route.operations.items():
             item[method.lower()] = operation_object(route, operation)
-        item["options"] = options_object(route)
         paths[route.pattern] = item
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "Todo API",
             "version": __version__,
-            "description": "Each user's tasks. Sign in with Better Auth and send its JWT as a bearer token; "
-                           "a user reaches only the paths under their own id.",
+            "description": DESCRIPTION,
         },
         "servers": [{"url": base_path or "/"}],
         "paths": paths,
         "components": {
             "schemas": schemas(),
+            "responses": {"MethodNotAllowed": response(405, "Error", header("Allow"), "Not a method of the path")},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
