@@ -219,7 +219,7 @@ def openapi_document(routes: Iterable[Route], base_path: str = "") -> dict[str, 
         "paths": paths,
         "components": {
             "schemas": schemas(),
-            "responses": {"MethodNotAllowed": response(405, "Error", header("Allow"), "Not a method of the path")},
+            "responses": {"MethodNotAllowed": response(405, "Error", header("Allow"), "Not its method")},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
