@@ -9,7 +9,7 @@ The user in the path is the token's user, else nearly every case would be a 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -34,13 +34,9 @@ class MintedToken:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
-@pytest.fixture(scope="module", params=list(FRONTENDS))
-def api_schema(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
-    frontend = FRONTENDS[request.param]
-    app = frontend.create_app(settings)
-    load = schemathesis.openapi.from_wsgi if frontend.interface == "wsgi" else schemathesis.openapi.from_asgi
-    schema = load("/openapi.json", app)
-    # unknown query parameters are ignored on purpose (cache busters: README, "The API")
+def prepared(schema: Any) -> Any:
+    """The schema with the token hook, the user in the path, and no unknown query
+    parameters generated (they are ignored on purpose: cache busters, README "The API")."""
     schema.config.generation.update(allow_extra_parameters=False)
     schema.auth()(MintedToken)  # registers it (schema.auth(cls) would decorate a test)
 
@@ -50,22 +46,19 @@ def api_schema(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
             path_parameters["user_id"] = USER
         return path_parameters
 
-    yield schema
-    if frontend.interface == "wsgi":
-        app.extensions["todo_api"].close()
+    return schema
 
 
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-
-
-def test_every_operation_conforms(api_schema: Any) -> None:
-    """Each operation in both generation modes (schemathesis's pytest plugin cannot take
-    a schema from a fixture under pytest 9, so each runs as a hypothesis test here)."""
-    for result in api_schema.get_all_operations():
+def every_operation_conforms(schema: Any, max_examples: int, modes: Iterable[GenerationMode]) -> None:
+    """Each operation in each mode as a hypothesis test (schemathesis's pytest plugin cannot
+    take a schema from a fixture under pytest 9)."""
+    fuzz = settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck),
+                    database=None)
+    for result in schema.get_all_operations():
         operation = result.ok()
-        for mode in GenerationMode:
+        for mode in modes:
 
-            @FUZZ
+            @fuzz
             @given(case=operation.as_strategy(generation_mode=mode))
             def conforms(case: Any) -> None:
                 case.call_and_validate()
@@ -74,6 +67,20 @@ def test_every_operation_conforms(api_schema: Any) -> None:
                 conforms()
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE, operation.label  # nothing in it to spoil
+
+
+@pytest.fixture(scope="module", params=list(FRONTENDS))
+def api_schema(request: pytest.FixtureRequest, settings: Any) -> Iterator[Any]:
+    frontend = FRONTENDS[request.param]
+    app = frontend.create_app(settings)
+    load = schemathesis.openapi.from_wsgi if frontend.interface == "wsgi" else schemathesis.openapi.from_asgi
+    yield prepared(load("/openapi.json", app))
+    if frontend.interface == "wsgi":
+        app.extensions["todo_api"].close()
+
+
+def test_every_operation_conforms(api_schema: Any) -> None:
+    every_operation_conforms(api_schema, max_examples=40, modes=list(GenerationMode))
 
 
 def test_stateful_sequences_conform(api_schema: Any) -> None:

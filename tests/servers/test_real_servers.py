@@ -78,6 +78,15 @@ def seams_as_in_process(port, user, auth, server_name):
     assert call(port, "GET", f"/api/{user}%2Fstats", auth)[0] == 200  # decoded before routing
     assert call(port, "GET", f"/api/{user}/tasks", auth, b'{"ignored": true}')[0] == 200  # a GET body
     assert call(port, "get", stats, auth)[0] == LOWER_CASE_METHOD[server_name]
+    not_utf8 = [  # bytes that are not UTF-8, in each part of a request: a 4xx, never a 500
+        ("GET", stats, {"Authorization": "Bearer \xff\xfe"}, None, 401),
+        ("GET", stats, {**auth, "X-Anything": "\xff"}, None, 200),
+        ("GET", f"/api/{user}/tasks?search=%ff", auth, None, 422),
+        ("POST", f"/api/{user}/tasks", auth, b'{"title": "\xff", "priority": "low", "category": "work"}', 422),
+    ]
+    for method, path, headers, body, expected in not_utf8:
+        status, _, answer = call(port, method, path, headers, body)
+        assert (status, "detail" in json.loads(answer) or status == 200) == (expected, True), (path, answer)
     _, got, body = call(port, "GET", stats, auth)
     status, head, nothing = call(port, "HEAD", stats, auth)
     assert (status, head["content-length"], nothing) == (200, got["content-length"], b"")
@@ -163,5 +172,20 @@ def test_serve_warns_when_postgresql_cannot_take_every_connection(database_url, 
     try:
         assert any("up to 400 database connections" in line for line in server.lines)
         assert any("warning: PostgreSQL accepts" in line and "fewer than the 400" in line for line in server.lines)
+    finally:
+        assert server.stop() == 0, "\n".join(server.lines)
+
+
+def test_schemathesis_against_a_served_api(database_url, tmp_path):
+    """The in-process run (tests/api/test_schemathesis.py), once over real HTTP through
+    the default server of the default frontend: what the server adds must conform too."""
+    import schemathesis
+
+    from tests.api.test_schemathesis import GenerationMode, every_operation_conforms, prepared
+
+    server = Server("flask", tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET})
+    try:
+        schema = prepared(schemathesis.openapi.from_url(f"http://127.0.0.1:{server.port}/openapi.json"))
+        every_operation_conforms(schema, max_examples=15, modes=list(GenerationMode))
     finally:
         assert server.stop() == 0, "\n".join(server.lines)
