@@ -1,0 +1,41 @@
+// What a Next.js team writes against the generated types: list, create, update, toggle.
+// tests/api/test_typescript_client.py type-checks it (and a copy with a wrong field name,
+// which must fail). `./schema` is generated from the committed openapi.json.
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
+
+type Task = components["schemas"]["Task"];
+
+const api = createClient<paths>({ baseUrl: "http://localhost:8000" });
+const signedIn = { headers: { Authorization: "Bearer <the Better Auth JWT>" } };
+
+export async function tour(userId: string): Promise<Task | undefined> {
+  const user = { user_id: userId };
+  const listed = await api.GET("/api/{user_id}/tasks", {
+    params: { path: user, query: { status: "pending", sort_by: "priority", sort_order: "asc" } },
+    ...signedIn,
+  });
+  const pending: Task[] = listed.data ?? [];
+
+  const created = await api.POST("/api/{user_id}/tasks", {
+    params: { path: user },
+    body: { title: "Write the report", priority: "high", category: "work", dueDate: "2030-01-31T17:00:00Z" },
+    ...signedIn,
+  });
+  if (created.error) {
+    const why: string | { loc: (string | number)[]; msg: string; type: string }[] = created.error.detail;
+    console.log(why, pending.length);
+    return undefined;
+  }
+  const task = { ...user, task_id: created.data.id };
+
+  const updated = await api.PUT("/api/{user_id}/tasks/{task_id}", {
+    params: { path: task },
+    body: { description: null, priority: "low" },
+    ...signedIn,
+  });
+  const toggled = await api.PATCH("/api/{user_id}/tasks/{task_id}/complete", { params: { path: task }, ...signedIn });
+  const completed: boolean | undefined = toggled.data?.completed;
+  console.log(completed, updated.data?.updatedAt);
+  return toggled.data;
+}
