@@ -11,14 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
+
+from core.api import Api
+from todo_api.settings import Settings
+
+Database = TypeVar("Database")
 
 BLUEPRINT = "todo_api"
 """The blueprint holding the API's error handlers; also the key in `app.extensions`."""
 ENDPOINT = f"{BLUEPRINT}.api"
 CONVERTER = "todo_api_rest"
+
+
+class MountedApi(Generic[Database]):
+    """What each glue keeps in `app.extensions["todo_api"]`: the API, its settings, its
+    database once open, and whether migrations are still to run (each glue opens and
+    migrates in its own way: sync or async)."""
+
+    def __init__(self, api: Api, settings: Settings) -> None:
+        self.api = api
+        self.settings = settings
+        self._database: Database | None = None
+        self._migrations_pending = settings.migrate_on_start
+
+    @property
+    def is_open(self) -> bool:
+        return self._database is not None
 
 
 class RestOfPath(BaseConverter):

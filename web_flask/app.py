@@ -25,6 +25,7 @@ from storage.migrate import migrate_or_log
 from todo_api.keyfetch import fetch_keys
 from todo_api.mounting import (
     BLUEPRINT,
+    MountedApi,
     SoleRuleAdapter,
     install,
     normalized_prefix,
@@ -64,7 +65,7 @@ def wsgi_text(value: str) -> str:
     return value.encode("latin-1").decode("utf-8", "replace")
 
 
-class Mounted:
+class Mounted(MountedApi[sync.Database]):
     """What `init_app` keeps in `app.extensions["todo_api"]`: the API and its database.
 
     The pool opens on the first request that reaches the API (a server may import the
@@ -75,15 +76,8 @@ class Mounted:
     """
 
     def __init__(self, api: Api, settings: Settings) -> None:
-        self.api = api
-        self.settings = settings
-        self._database: sync.Database | None = None
-        self._migrations_pending = settings.migrate_on_start
+        super().__init__(api, settings)
         self._lock = threading.Lock()
-
-    @property
-    def is_open(self) -> bool:
-        return self._database is not None
 
     def database(self) -> sync.Database:
         if self._database is None or self._migrations_pending:

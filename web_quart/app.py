@@ -25,6 +25,7 @@ from storage.migrate import migrate_or_log
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.mounting import (
     BLUEPRINT,
+    MountedApi,
     SoleRuleAdapter,
     install,
     normalized_prefix,
@@ -84,21 +85,14 @@ async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> b
     return bytes(received[:max_bytes])
 
 
-class Mounted:
+class Mounted(MountedApi[aio.Database]):
     """What `init_app` keeps in `app.extensions["todo_api"]`: the API and its database,
     open while the app serves. Pending migrations run before serving; while the database
     is down they are tried again by each request, which meanwhile gets the core's 503."""
 
     def __init__(self, api: Api, settings: Settings) -> None:
-        self.api = api
-        self.settings = settings
-        self._database: aio.Database | None = None
-        self._migrations_pending = settings.migrate_on_start
+        super().__init__(api, settings)
         self._lock = asyncio.Lock()
-
-    @property
-    def is_open(self) -> bool:
-        return self._database is not None
 
     async def open(self) -> None:
         conninfo = self.settings.require_database_url()
