@@ -53,18 +53,20 @@ ROUTES = (
     Route(
         "/api/{user_id}/tasks/{task_id}",
         {
-            "GET": Operation(handlers.get_task, "getTask", "One task", {200: "Task"}),
+            "GET": Operation(handlers.get_task, "getTask", "One task", {200: "Task", 304: None},
+                             if_none_match=True),
             "PUT": Operation(handlers.update_task, "updateTask",
                              "Change the fields given (absent: unchanged, null: cleared)", {200: "Task"},
-                             body="TaskUpdate"),
-            "DELETE": Operation(handlers.delete_task, "deleteTask", "Delete a task", {204: None}),
+                             body="TaskUpdate", if_match=True),
+            "DELETE": Operation(handlers.delete_task, "deleteTask", "Delete a task", {204: None},
+                                if_match=True),
         },
         authenticated=True,
     ),
     Route(
         "/api/{user_id}/tasks/{task_id}/complete",
         {"PATCH": Operation(handlers.toggle_task, "toggleTask", "Toggle between pending and completed",
-                            {200: "Task"})},
+                            {200: "Task"}, if_match=True)},
         authenticated=True,
     ),
     Route(

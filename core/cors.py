@@ -7,8 +7,8 @@ import attrs
 from core.http import Request, Response
 
 ALLOWED_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-ALLOWED_HEADERS = "Authorization, Content-Type"
-EXPOSED_HEADERS = "Location, X-Truncated"
+ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match"
+EXPOSED_HEADERS = "ETag, Location, X-Truncated"
 PREFLIGHT_MAX_AGE = "600"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from core.errors import TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
 from core.listing import parse_list_options
 from core.plan import Plan
+from core.preconditions import changed_since, if_match_tags, none_match, task_etag
 from core.routes import Context
 from core.tasks import validate_create, validate_update
 from core.version import __version__
@@ -41,10 +43,23 @@ def parse_task_id(text: str) -> UUID:
     return UUID(text)
 
 
-def single_task(rows: list[tuple[str, ...]]) -> Response:
-    if not rows:
-        raise not_found(TASK_NOT_FOUND)
-    return raw_json_response(200, rows[0][-1].encode())
+def task_response(task_json: str, status: int = 200, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    """A task's JSON with its ETag."""
+    body = task_json.encode()
+    return raw_json_response(status, body, (("ETag", task_etag(body)), *headers))
+
+
+def written(rows: list[tuple[Any, ...]], tags: list[str] | None) -> Any:
+    """What a write of one task returned (`queries.guarded`), or 404, or 412 when the
+    task exists but not with a tag `If-Match` allowed."""
+    if tags is None:
+        if not rows:
+            raise not_found(TASK_NOT_FOUND)
+        return rows[0][0]
+    value, exists = rows[0]
+    if value is None:
+        raise changed_since() if exists else not_found(TASK_NOT_FOUND)
+    return value
 
 
 def root(ctx: Context) -> Response:
@@ -80,31 +95,40 @@ def create_task(ctx: Context) -> Plan:
     task_id, task_json = rows[0]
     base = quote(ctx.request.base_path, safe="/" + PATH_SAFE)
     location = f"{base}/api/{quote(ctx.params['user_id'], safe=PATH_SAFE)}/tasks/{task_id}"
-    return raw_json_response(201, task_json.encode(), (("Location", location),))
+    return task_response(task_json, 201, (("Location", location),))
 
 
 def get_task(ctx: Context) -> Plan:
+    """304 with the ETag alone when `If-None-Match` holds the task's current one."""
     task_id = parse_task_id(ctx.params["task_id"])
-    return single_task((yield queries.get_task(ctx.user_id, task_id)))
+    rows = yield queries.get_task(ctx.user_id, task_id)
+    if not rows:
+        raise not_found(TASK_NOT_FOUND)
+    answer = task_response(rows[0][0])
+    etag = answer.headers[-1][1]
+    if none_match(ctx.request.headers.get("if-none-match"), etag):
+        return Response(304, (("ETag", etag),))
+    return answer
 
 
 def update_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
+    tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
     values = validate_update(ctx.body)
-    return single_task((yield queries.update_task(ctx.user_id, task_id, values)))
+    return task_response(written((yield queries.update_task(ctx.user_id, task_id, values, tags)), tags))
 
 
 def delete_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
-    rows = yield queries.delete_task(ctx.user_id, task_id)
-    if not rows:
-        raise not_found(TASK_NOT_FOUND)
+    tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
+    written((yield queries.delete_task(ctx.user_id, task_id, tags)), tags)
     return Response(204)
 
 
 def toggle_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
-    return single_task((yield queries.toggle_task(ctx.user_id, task_id)))
+    tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
+    return task_response(written((yield queries.toggle_task(ctx.user_id, task_id, tags)), tags))
 
 
 def task_stats(ctx: Context) -> Plan:

@@ -90,7 +90,9 @@ ERROR_MEANINGS = {
     404: "No such task (or another user's), or a path that names nothing",
     409: "The user already has MAX_TASKS_PER_USER tasks",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes",
+    412: "If-Match named none of the task's current ETags: it changed since; nothing was written",
     422: "The body or the query is not valid: every problem, located",
+    428: "REQUIRE_IF_MATCH is on and the write has no If-Match",
     503: "The database (or the token issuer's keys) cannot be reached: try again",
 }
 HEADERS = {
@@ -99,10 +101,15 @@ HEADERS = {
     "Retry-After": "Seconds to wait before trying again",
     "X-Truncated": "true when the list was cut at LIST_MAX_ITEMS",
     "Allow": "The methods this path answers",
+    "ETag": "The task's version (strong): send it back in If-Match or If-None-Match",
 }
 
 
 ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
+CONDITIONS = {
+    "If-Match": 'Write only if the task still has one of these ETags ("*": any existing task)',
+    "If-None-Match": "Answer 304 without the task if it still has one of these ETags",
+}
 
 
 def header(name: str) -> dict[str, Any]:
@@ -120,6 +127,8 @@ def error_statuses(route: Route, operation: Operation) -> list[int]:
         statuses.append(422)
     if operation.uses_database:
         statuses.append(503)
+    if operation.if_match:
+        statuses += [412, 428]
     return sorted(set(statuses))
 
 
@@ -138,7 +147,10 @@ def responses(route: Route, operation: Operation) -> dict[str, Any]:
         headers = header("Location") if status == 201 else {}
         if operation.list_query:
             headers = header("X-Truncated")
-        result[str(status)] = response(status, schema, headers, "Success" if schema else "Done, no content")
+        if schema == "Task" or status == 304:
+            headers = {**headers, **header("ETag")}
+        meaning = "Not modified: the ETag is still current" if status == 304 else "Done, no content"
+        result[str(status)] = response(status, schema, headers, "Success" if schema else meaning)
     for status in error_statuses(route, operation):
         headers = header(ERROR_HEADERS[status]) if status in ERROR_HEADERS else {}
         schema = "ValidationError" if status == 422 else "Error"
@@ -180,6 +192,11 @@ def operation_object(route: Route, operation: Operation) -> dict[str, Any]:
     result: dict[str, Any] = {"operationId": operation.id, "summary": operation.summary}
     if operation.list_query:
         result["parameters"] = list_parameters()
+    for name, wanted in (("If-Match", operation.if_match), ("If-None-Match", operation.if_none_match)):
+        if wanted:
+            result.setdefault("parameters", []).append(
+                {"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": CONDITIONS[name]})
     if operation.body:
         content = {"application/json": {"schema": ref(operation.body)}}
         result["requestBody"] = {"required": True, "content": content}

@@ -85,25 +85,44 @@ def create_task(user_id: str, values: dict[str, Any], max_tasks: int) -> Query:
     return Query(INSERT_SQL, (user_id, *(values[name] for name in COLUMNS), user_id, max_tasks))
 
 
-def update_task(user_id: str, task_id: UUID, values: dict[str, Any]) -> Query:
-    names = [name for name in COLUMNS if name in values]  # the table's order: fewer distinct plans
-    assignments = [f"{COLUMNS[name]} = %s" for name in names] + [NEXT_UPDATED_AT]
+def guarded(statement: str, params: tuple[Any, ...], user_id: str, task_id: UUID,
+            tags: list[str] | None) -> Query:
+    """A write of one owned task (`statement` ends in its WHERE, then RETURNING one
+    column), made conditional on the task's ETag in the same statement: the row answers
+    (what was written or None, whether the task exists), so 412 and 404 are told apart
+    without a read before the write. PostgreSQL re-checks the tag on the row version it
+    writes, so of two writers holding one tag only the first succeeds."""
+    if tags is None:
+        return Query(statement, params)
+    where, returning = statement.rsplit(" RETURNING ", 1)
+    conditional = f"{where} AND md5({TASK_JSON}) = ANY(%s) RETURNING {returning}"
     return Query(
-        f"UPDATE tasks SET {', '.join(assignments)} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
-        (*(values[name] for name in names), task_id, user_id),
+        f"WITH written AS ({conditional}) "
+        f"SELECT (SELECT * FROM written), EXISTS (SELECT 1 FROM tasks WHERE {OWNED_TASK})",
+        (*params, tags, task_id, user_id),
     )
 
 
-def delete_task(user_id: str, task_id: UUID) -> Query:
-    return Query(f"DELETE FROM tasks WHERE {OWNED_TASK} RETURNING id", (task_id, user_id))
+def update_task(user_id: str, task_id: UUID, values: dict[str, Any], tags: list[str] | None = None) -> Query:
+    names = [name for name in COLUMNS if name in values]  # the table's order: fewer distinct plans
+    assignments = [f"{COLUMNS[name]} = %s" for name in names] + [NEXT_UPDATED_AT]
+    return guarded(
+        f"UPDATE tasks SET {', '.join(assignments)} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
+        (*(values[name] for name in names), task_id, user_id), user_id, task_id, tags,
+    )
 
 
-def toggle_task(user_id: str, task_id: UUID) -> Query:
+def delete_task(user_id: str, task_id: UUID, tags: list[str] | None = None) -> Query:
+    statement = f"DELETE FROM tasks WHERE {OWNED_TASK} RETURNING id"
+    return guarded(statement, (task_id, user_id), user_id, task_id, tags)
+
+
+def toggle_task(user_id: str, task_id: UUID, tags: list[str] | None = None) -> Query:
     """One atomic statement: concurrent toggles serialize on the row lock, none is lost."""
-    return Query(
+    return guarded(
         "UPDATE tasks SET status = CASE status WHEN 'completed' THEN 'pending' "
         f"ELSE 'completed' END, {NEXT_UPDATED_AT} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
-        (task_id, user_id),
+        (task_id, user_id), user_id, task_id, tags,
     )
 
 

@@ -12,10 +12,12 @@ from core.plan import Plan
 
 @attrs.frozen(slots=True)
 class Limits:
-    """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS)."""
+    """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS),
+    and whether a write must name the version it changes (REQUIRE_IF_MATCH)."""
 
     max_tasks_per_user: int = 10_000
     list_max_items: int = 1_000
+    require_if_match: bool = False
 
 
 DEFAULT_LIMITS = Limits()
@@ -55,6 +57,10 @@ class Operation:
     list_query: bool = False
     """It takes the list's query parameters (`core.listing`)."""
     uses_database: bool = True
+    if_match: bool = False
+    """A write that `If-Match` makes conditional (412; 428 under REQUIRE_IF_MATCH)."""
+    if_none_match: bool = False
+    """A read that `If-None-Match` answers with 304 when nothing changed."""
     errors: tuple[int, ...] = ()
     """Statuses of its own beyond those of its kind (409 for a create past the limit)."""
 

@@ -107,6 +107,7 @@ class Settings:
     prepared_statements: PreparedMode = "auto"
     migrate_on_start: bool = True
     docs_enabled: bool = True
+    require_if_match: bool = False
     better_auth_url: str | None = None
     jwks_url: str | None = None
     jwt_issuer: str | None = None
@@ -149,6 +150,7 @@ class Settings:
             prepared_statements=parse_prepared_mode(get("DB_PREPARED_STATEMENTS") or "auto"),
             migrate_on_start=parse_bool("MIGRATE_ON_START", env.get("MIGRATE_ON_START", "true")),
             docs_enabled=parse_bool("DOCS_ENABLED", env.get("DOCS_ENABLED", "true")),
+            require_if_match=parse_bool("REQUIRE_IF_MATCH", env.get("REQUIRE_IF_MATCH", "false")),
             better_auth_url=parse_url("BETTER_AUTH_URL", get("BETTER_AUTH_URL")),
             jwks_url=parse_url("JWKS_URL", get("JWKS_URL")),
             jwt_issuer=get("JWT_ISSUER"),

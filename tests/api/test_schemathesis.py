@@ -35,9 +35,13 @@ class MintedToken:
 
 
 def prepared(schema: Any) -> Any:
-    """The schema with the token hook, the user in the path, and no unknown query
-    parameters generated (they are ignored on purpose: cache busters, README "The API")."""
+    """The schema with the token hook, the user in the path, no unknown query parameters
+    generated (they are ignored on purpose: cache busters, README "The API"), and 412
+    counted as an answer to valid data."""
     schema.config.generation.update(allow_extra_parameters=False)
+    # a well-formed If-Match that names a version the task does not have is a 412 (RFC 9110)
+    accepted = schema.config.checks.positive_data_acceptance
+    accepted.expected_statuses = [*accepted.expected_statuses, "412"]
     schema.auth()(MintedToken)  # registers it (schema.auth(cls) would decorate a test)
 
     @schema.hook

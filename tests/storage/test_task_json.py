@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from core.preconditions import task_etag
 from core.queries import RENDERED_TASK
 from storage.migrate import migrate
 
@@ -93,3 +94,13 @@ def test_the_field_table_renders_exactly_what_is_stored(database_url):
     assert len(rows) == 2
     for stored, rendered in rows:
         assert stored == rendered
+
+
+def test_postgresql_computes_the_same_etag_as_the_api(database_url):
+    """Conditional writes compare `md5(api_json)` in SQL with the ETag the API answered."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute('INSERT INTO tasks ("userId", title, priority, category) VALUES (%s, %s, %s, %s)',
+                     ("etag-check", TRICKY_TITLE, "low", "work"))
+        stored, md5 = conn.execute("SELECT api_json, md5(api_json) FROM tasks WHERE \"userId\" = 'etag-check'"
+                                   ).fetchone()
+    assert task_etag(stored.encode()) == f'"{md5}"'
