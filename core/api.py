@@ -65,8 +65,9 @@ ROUTES = (
     ),
     Route(
         "/api/{user_id}/tasks/{task_id}/complete",
-        {"PATCH": Operation(handlers.toggle_task, "toggleTask", "Toggle between pending and completed",
-                            {200: "Task"}, if_match=True)},
+        {"PATCH": Operation(handlers.toggle_task, "toggleTask",
+                            "Toggle between pending and completed; with a body, set the state",
+                            {200: "Task"}, body="Completion", body_required=False, if_match=True)},
         authenticated=True,
     ),
     Route(

@@ -19,7 +19,7 @@ from core.listing import parse_list_options
 from core.plan import Plan
 from core.preconditions import changed_since, if_match_tags, none_match, task_etag
 from core.routes import Context
-from core.tasks import validate_create, validate_update
+from core.tasks import validate_completion, validate_create, validate_update
 from core.version import __version__
 
 PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar: kept as is in a Location path segment
@@ -126,9 +126,15 @@ def delete_task(ctx: Context) -> Plan:
 
 
 def toggle_task(ctx: Context) -> Plan:
+    """No body (or `{}`) flips the status; `{"completed": true|false}` sets it."""
     task_id = parse_task_id(ctx.params["task_id"])
     tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
-    return task_response(written((yield queries.toggle_task(ctx.user_id, task_id, tags)), tags))
+    completed = validate_completion(ctx.body)
+    if completed is None:
+        query = queries.toggle_task(ctx.user_id, task_id, tags)
+    else:
+        query = queries.set_completion(ctx.user_id, task_id, completed, tags)
+    return task_response(written((yield query), tags))
 
 
 def task_stats(ctx: Context) -> Plan:

@@ -61,6 +61,8 @@ def schemas() -> dict[str, Any]:
                        "description": "Optional fields left out are null."},
         "TaskUpdate": {**obj(writable, ()),
                        "description": "Fields left out are unchanged; null clears a nullable one."},
+        "Completion": {**obj({"completed": {"type": "boolean"}}, ()),
+                       "description": "Sets the state (again: no change); no body or {} toggles it."},
         "Stats": obj({
             "total": {"type": "integer", "minimum": 0},
             "pending": {"type": "integer", "minimum": 0},
@@ -199,7 +201,7 @@ def operation_object(route: Route, operation: Operation) -> dict[str, Any]:
                  "description": CONDITIONS[name]})
     if operation.body:
         content = {"application/json": {"schema": ref(operation.body)}}
-        result["requestBody"] = {"required": True, "content": content}
+        result["requestBody"] = {"required": operation.body_required, "content": content}
     result["responses"] = responses(route, operation)
     result["security"] = [{"bearerAuth": []}] if route.authenticated else []
     return result

@@ -22,7 +22,8 @@ written (migration 0003), so reading a list renders nothing."""
 
 OWNED_TASK = 'id = %s AND "userId" = %s'
 
-NEXT_UPDATED_AT = '"updatedAt" = greatest(now(), "updatedAt" + interval \'1 microsecond\')'
+LATER = 'greatest(now(), "updatedAt" + interval \'1 microsecond\')'
+NEXT_UPDATED_AT = f'"updatedAt" = {LATER}'
 """`updatedAt` always moves forward, even for two writes within one clock tick."""
 
 COLUMNS = {field.name: field.sql_column for field in WRITABLE}
@@ -123,6 +124,18 @@ def toggle_task(user_id: str, task_id: UUID, tags: list[str] | None = None) -> Q
         "UPDATE tasks SET status = CASE status WHEN 'completed' THEN 'pending' "
         f"ELSE 'completed' END, {NEXT_UPDATED_AT} WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
         (task_id, user_id), user_id, task_id, tags,
+    )
+
+
+def set_completion(user_id: str, task_id: UUID, completed: bool, tags: list[str] | None = None) -> Query:
+    """The state set, not flipped: repeating it changes nothing (`updatedAt`, and so the
+    JSON and its ETag, move only when the status does). It answers the row as it is
+    after the lock, whatever a concurrent writer did first."""
+    status = "completed" if completed else "pending"
+    return guarded(
+        f'UPDATE tasks SET status = %s, "updatedAt" = CASE WHEN status = %s THEN "updatedAt" ELSE {LATER} END'
+        f" WHERE {OWNED_TASK} RETURNING {TASK_JSON}",
+        (status, status, task_id, user_id), user_id, task_id, tags,
     )
 
 

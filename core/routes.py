@@ -54,6 +54,7 @@ class Operation:
     """Its successful statuses and the schema of each body (None: no body)."""
     body: str | None = None
     """The schema of the request body it reads, if any."""
+    body_required: bool = True
     list_query: bool = False
     """It takes the list's query parameters (`core.listing`)."""
     uses_database: bool = True

@@ -234,3 +234,19 @@ def validate_create(body: bytes) -> dict[str, Any]:
 def validate_update(body: bytes) -> dict[str, Any]:
     """Only the fields present: absent means unchanged, null clears description or dueDate."""
     return validate_fields(parse_json_object(body), required=())
+
+
+def validate_completion(body: bytes) -> bool | None:
+    """PATCH .../complete: `{"completed": true}` or `false` sets the state (None: no body,
+    or `{}`, toggles)."""
+    if not body.strip():
+        return None
+    data = parse_json_object(body)
+    problems = [FieldProblem(("body", name), "Unknown field", "extra_forbidden")
+                for name in data if name != "completed"]
+    completed = data.get("completed")
+    if "completed" in data and not isinstance(completed, bool):
+        problems.append(FieldProblem(("body", "completed"), "completed must be true or false", "bool_type"))
+    if problems:
+        raise ValidationFailed(problems)
+    return completed

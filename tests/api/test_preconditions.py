@@ -95,3 +95,41 @@ def test_require_if_match_answers_428_without_it(client, user, frontend_factory)
     allowed = request(strict, "PUT", user.task(task["id"]), headers={**user.headers, "If-Match": etag},
                       json={"title": "x"})
     assert allowed.status == 200
+
+
+def test_complete_with_a_state_sets_it_and_repeating_changes_nothing(client, user):
+    task = create_task(client, user)
+    done = request(client, "PATCH", user.task(task["id"], "/complete"), headers=user.headers,
+                   json={"completed": True})
+    assert (done.status, done.json()["status"], done.json()["completed"]) == (200, "completed", True)
+    again = request(client, "PATCH", user.task(task["id"], "/complete"), headers=user.headers,
+                    json={"completed": True})
+    assert again.body == done.body and again.header("etag") == done.header("etag")  # updatedAt unmoved
+    undone = request(client, "PATCH", user.task(task["id"], "/complete"), headers=user.headers,
+                     json={"completed": False})
+    assert undone.json()["status"] == "pending" and undone.json()["updatedAt"] > done.json()["updatedAt"]
+
+
+def test_complete_without_a_body_or_with_an_empty_object_toggles(client, user):
+    task = create_task(client, user)
+    first = request(client, "PATCH", user.task(task["id"], "/complete"), headers=user.headers)
+    second = request(client, "PATCH", user.task(task["id"], "/complete"), headers=user.headers, json={})
+    assert (first.json()["completed"], second.json()["completed"]) == (True, False)
+
+
+@pytest.mark.parametrize("body", [b'{"completed": "yes"}', b'{"completed": 1}', b'{"completed": null}',
+                                  b'{"done": true}', b"[]", b"true", b"{nope"])
+def test_complete_with_anything_else_is_422_and_changes_nothing(client, user, body):
+    task = create_task(client, user)
+    refused = request(client, "PATCH", user.task(task["id"], "/complete"), headers=user.headers, body=body)
+    assert refused.status == 422
+    assert request(client, "GET", user.task(task["id"]), headers=user.headers).json() == task
+
+
+def test_setting_the_state_respects_if_match(client, user):
+    task = create_task(client, user)
+    stale = etag_of(client, user, task["id"])
+    request(client, "PUT", user.task(task["id"]), headers=user.headers, json={"title": "moved on"})
+    refused = request(client, "PATCH", user.task(task["id"], "/complete"), headers={**user.headers, "If-Match": stale},
+                      json={"completed": False})
+    assert refused.status == 412
