@@ -44,7 +44,7 @@ ROUTES = (
         "/api/{user_id}/tasks",
         {
             "GET": Operation(handlers.list_tasks, "listTasks", "The user's tasks, filtered and sorted",
-                             {200: "TaskList"}, list_query=True),
+                             {200: "TaskList", 304: None}, list_query=True, if_none_match=True),
             "POST": Operation(handlers.create_task, "createTask", "Create a task", {201: "Task"},
                               body="TaskCreate", errors=(409,)),
         },
@@ -72,7 +72,8 @@ ROUTES = (
     ),
     Route(
         "/api/{user_id}/stats",
-        {"GET": Operation(handlers.task_stats, "taskStats", "Counts of the user's tasks", {200: "Stats"})},
+        {"GET": Operation(handlers.task_stats, "taskStats", "Counts of the user's tasks",
+                          {200: "Stats", 304: None}, if_none_match=True)},
         authenticated=True,
     ),
 )

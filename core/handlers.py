@@ -76,13 +76,26 @@ def ready(ctx: Context) -> Plan:
     return json_response(200, {"status": "ready"})
 
 
+def list_etag(revision: int, max_items: int) -> str:
+    """The list's version: the user's revision (any parameters: each URL is its own resource)."""
+    return f'"r{revision}-{max_items}"'
+
+
 def list_tasks(ctx: Context) -> Plan:
-    """At most LIST_MAX_ITEMS tasks; a cut answer says so in `X-Truncated`."""
+    """At most LIST_MAX_ITEMS tasks; a cut answer says so in `X-Truncated`. A poll whose
+    `If-None-Match` holds the current ETag gets a 304 from the user's revision alone."""
     options = parse_list_options(ctx.request.query_string)
     max_items = ctx.limits.list_max_items
-    rows = yield queries.list_tasks(ctx.user_id, options, max_items)
-    headers = (("X-Truncated", "true"),) if len(rows) > max_items else ()
-    body = b"[" + ",".join(row[0] for row in rows[:max_items]).encode() + b"]"
+    condition = ctx.request.headers.get("if-none-match")
+    if condition is not None:
+        etag = list_etag((yield queries.revision(ctx.user_id))[0][0], max_items)
+        if none_match(condition, etag):
+            return Response(304, (("ETag", etag),))
+    [(revision, tasks)] = yield queries.list_tasks(ctx.user_id, options, max_items)
+    headers: tuple[tuple[str, str], ...] = (("ETag", list_etag(revision, max_items)),)
+    if len(tasks) > max_items:
+        headers += (("X-Truncated", "true"),)
+    body = b"[" + ",".join(tasks[:max_items]).encode() + b"]"
     return raw_json_response(200, body, headers)
 
 
@@ -138,6 +151,11 @@ def toggle_task(ctx: Context) -> Plan:
 
 
 def task_stats(ctx: Context) -> Plan:
-    rows = yield queries.task_stats(ctx.user_id)
-    return raw_json_response(200, rows[0][0].encode())
+    """Its ETag is the answer's own digest: the stats are one cheap statement over the
+    user's counters, and `overdue` moves with the clock, which no revision sees."""
+    body = (yield queries.task_stats(ctx.user_id))[0][0].encode()
+    etag = task_etag(body)
+    if none_match(ctx.request.headers.get("if-none-match"), etag):
+        return Response(304, (("ETag", etag),))
+    return raw_json_response(200, body, (("ETag", etag),))
 

@@ -103,14 +103,14 @@ HEADERS = {
     "Retry-After": "Seconds to wait before trying again",
     "X-Truncated": "true when the list was cut at LIST_MAX_ITEMS",
     "Allow": "The methods this path answers",
-    "ETag": "The task's version (strong): send it back in If-Match or If-None-Match",
+    "ETag": "The version of what is answered: send it back in If-None-Match (or a task's in If-Match)",
 }
 
 
 ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
 CONDITIONS = {
     "If-Match": 'Write only if the task still has one of these ETags ("*": any existing task)',
-    "If-None-Match": "Answer 304 without the task if it still has one of these ETags",
+    "If-None-Match": "Answer 304 without a body while the ETag is one of these",
 }
 
 
@@ -149,7 +149,7 @@ def responses(route: Route, operation: Operation) -> dict[str, Any]:
         headers = header("Location") if status == 201 else {}
         if operation.list_query:
             headers = header("X-Truncated")
-        if schema == "Task" or status == 304:
+        if schema == "Task" or operation.if_none_match:
             headers = {**headers, **header("ETag")}
         meaning = "Not modified: the ETag is still current" if status == 304 else "Done, no content"
         result[str(status)] = response(status, schema, headers, "Success" if schema else meaning)

@@ -41,12 +41,21 @@ that changes a field's rendering writes this expression into its new `task_json`
 READY = Query("SELECT 1")
 
 
+REVISION = 'coalesce((SELECT revision FROM task_revisions WHERE "userId" = %s), 0)'
+"""The user's revision (migration 0005): it moves with every change to their tasks."""
+
+
+def revision(user_id: str) -> Query:
+    return Query(f"SELECT {REVISION}", (user_id,))
+
+
 @functools.cache
 def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: str) -> str:
     """The list statement for one shape of request (a few dozen shapes in all, built once each).
 
-    Its last parameter is the LIMIT: one more than an answer may hold, to tell a full
-    answer from a cut one."""
+    One row: the user's revision and the tasks' JSON, in order (an ARRAY keeps its
+    subquery's order), read in one snapshot so the ETag is the answer's. Its last parameter
+    is the LIMIT: one more than an answer may hold, to tell a full answer from a cut one."""
     conditions = ['"userId" = %s'] + [f"{FIELD[name].sql_column} = %s" for name in filters]
     if search:
         conditions.append("(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')")
@@ -55,9 +64,8 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
     if sort_by in NULLABLE:
         order = [f"{order[0]} NULLS LAST"]
     order.append(f"id {direction}")
-    return (
-        f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)} LIMIT %s"
-    )
+    page = f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)}"
+    return f"SELECT {REVISION}, ARRAY({page} LIMIT %s)"
 
 
 def list_tasks(user_id: str, options: ListOptions, max_items: int) -> Query:
@@ -67,7 +75,7 @@ def list_tasks(user_id: str, options: ListOptions, max_items: int) -> Query:
         pattern = like_pattern(options.search)
         params += [pattern, pattern]
     sql = list_sql(filters, options.search is not None, options.sort_by, options.sort_order)
-    return Query(sql, [*params, max_items + 1])
+    return Query(sql, [user_id, *params, max_items + 1])
 
 
 def get_task(user_id: str, task_id: UUID) -> Query:

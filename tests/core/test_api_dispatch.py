@@ -113,9 +113,17 @@ def test_created_task_location_uses_the_returned_id():
     assert response.body == b'{"id": "x"}'
 
 
-def test_list_joins_the_rendered_rows_into_an_array():
-    response, _ = call("GET", "/api/alice/tasks", answer=lambda q: [('{"a":1}',), ('{"b":2}',)])
+def test_list_joins_the_rendered_rows_into_an_array_tagged_with_the_revision():
+    response, _ = call("GET", "/api/alice/tasks", answer=lambda q: [(7, ['{"a":1}', '{"b":2}'])])
     assert json.loads(response.body) == [{"a": 1}, {"b": 2}]
+    assert dict(response.headers)["ETag"] == '"r7-1000"'
+
+
+def test_a_list_poll_with_the_current_etag_reads_only_the_revision():
+    response, asked = call("GET", "/api/alice/tasks", headers={"if-none-match": '"r7-1000"'},
+                           answer=lambda q: [(7,)])
+    assert (response.status, response.body, len(asked)) == (304, b"", 1)
+    assert "task_revisions" in asked[0].sql and "FROM tasks" not in asked[0].sql
 
 
 def test_head_drops_the_body_and_keeps_the_status():
