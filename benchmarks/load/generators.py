@@ -26,6 +26,7 @@ class Measurement:
     p50_ms: float
     p90_ms: float
     p99_ms: float
+    bytes_per_answer: float = 0.0  # head and body (the built-in generator counts them)
 
     @property
     def rps(self) -> float:
@@ -64,6 +65,8 @@ async def _drive(
     deadline: float,
     latencies: list[float],
     counts: dict[str, int],
+    extra_headers: str = "",
+    expected: bytes = b"200",
 ) -> None:
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -76,7 +79,8 @@ async def _drive(
         index += 1
         began = time.perf_counter()
         writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"{extra_headers}\r\n".encode()
         )
         try:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -89,21 +93,26 @@ async def _drive(
             counts["errors"] += 1
             return
         latencies.append(time.perf_counter() - began)
-        if head[9:12] != b"200":
+        counts["bytes"] += len(head) + length
+        if head[9:12] != expected:
             counts["non200"] += 1
     writer.close()
 
 
-def run_builtin(port: int, pairs: list[tuple[str, str]], connections: int, seconds: float) -> Measurement:
+def run_builtin(port: int, pairs: list[tuple[str, str]], connections: int, seconds: float,
+                extra_headers: str = "", expected: bytes = b"200") -> Measurement:
+    """`extra_headers` ("Name: value\r\n" lines) go with every request; an answer whose
+    status is not `expected` counts in `non200`."""
     latencies: list[float] = []
-    counts = {"errors": 0, "non200": 0}
+    counts = {"errors": 0, "non200": 0, "bytes": 0}
 
     async def main() -> float:
         began = time.perf_counter()
         deadline = began + seconds
-        await asyncio.gather(
-            *(_drive(port, pairs, n * 7919, deadline, latencies, counts) for n in range(connections))
-        )
+        await asyncio.gather(*(
+            _drive(port, pairs, n * 7919, deadline, latencies, counts, extra_headers, expected)
+            for n in range(connections)
+        ))
         return time.perf_counter() - began
 
     elapsed = asyncio.run(main())
@@ -120,6 +129,7 @@ def run_builtin(port: int, pairs: list[tuple[str, str]], connections: int, secon
         percentile(0.50),
         percentile(0.90),
         percentile(0.99),
+        counts["bytes"] / max(1, len(latencies)),
     )
 
 
