@@ -8,7 +8,7 @@ from core.http import Request, Response
 
 ALLOWED_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match"
-EXPOSED_HEADERS = "ETag, Location, X-Truncated"
+EXPOSED_HEADERS = "ETag, Link, Location, X-Truncated"
 PREFLIGHT_MAX_AGE = "600"
 
 

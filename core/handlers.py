@@ -6,6 +6,7 @@ someone else finds nothing and answers 404, exactly like an id that does not exi
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from core import queries
 from core.errors import TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
 from core.listing import parse_list_options
+from core.pages import decode_cursor, encode_cursor, next_link
 from core.plan import Plan
 from core.preconditions import changed_since, if_match_tags, none_match, task_etag
 from core.routes import Context
@@ -82,20 +84,26 @@ def list_etag(revision: int, max_items: int) -> str:
 
 
 def list_tasks(ctx: Context) -> Plan:
-    """At most LIST_MAX_ITEMS tasks; a cut answer says so in `X-Truncated`. A poll whose
+    """A page of `limit` tasks (without one: at most LIST_MAX_ITEMS, and `X-Truncated`
+    when cut), with a `Link` to the next page while more follow. A poll whose
     `If-None-Match` holds the current ETag gets a 304 from the user's revision alone."""
     options = parse_list_options(ctx.request.query_string)
     max_items = ctx.limits.list_max_items
+    page_size = options.limit or max_items
+    after = decode_cursor(options.cursor, ctx.user_id, options) if options.cursor else None
     condition = ctx.request.headers.get("if-none-match")
     if condition is not None:
         etag = list_etag((yield queries.revision(ctx.user_id))[0][0], max_items)
         if none_match(condition, etag):
             return Response(304, (("ETag", etag),))
-    [(revision, tasks)] = yield queries.list_tasks(ctx.user_id, options, max_items)
+    [(revision, tasks)] = yield queries.list_tasks(ctx.user_id, options, page_size, after)
     headers: tuple[tuple[str, str], ...] = (("ETag", list_etag(revision, max_items)),)
-    if len(tasks) > max_items:
-        headers += (("X-Truncated", "true"),)
-    body = b"[" + ",".join(tasks[:max_items]).encode() + b"]"
+    if len(tasks) > page_size:
+        tasks = tasks[:page_size]
+        cursor = encode_cursor(ctx.user_id, options, json.loads(tasks[-1]))
+        link = next_link(ctx.request.base_path, ctx.params["user_id"], options, page_size, cursor, PATH_SAFE)
+        headers += (("Link", link),) if options.limit else (("Link", link), ("X-Truncated", "true"))
+    body = b"[" + ",".join(tasks).encode() + b"]"
     return raw_json_response(200, body, headers)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
@@ -19,7 +20,10 @@ ENUM_PARAMS: dict[str, tuple[str, ...]] = {
     "sort_by": SORT_FIELDS,
     "sort_order": SORT_ORDERS,
 }
-KNOWN_PARAMS = frozenset(ENUM_PARAMS) | {"search"}
+KNOWN_PARAMS = frozenset(ENUM_PARAMS) | {"search", "limit", "cursor"}
+PAGE_MAX = 1000
+"""The largest `limit` a client may ask for."""
+CURSOR_MAX = 512
 
 
 @attrs.frozen(slots=True)
@@ -29,6 +33,8 @@ class ListOptions:
     search: str | None = None
     sort_by: str = "createdAt"
     sort_order: str = "desc"
+    limit: int | None = None
+    cursor: str | None = None
 
 
 def parse_query_string(query_string: bytes) -> dict[str, list[str]]:
@@ -53,7 +59,7 @@ def parse_list_options(query_string: bytes) -> ListOptions:
     """
     params = parse_query_string(query_string)
     problems: list[FieldProblem] = []
-    chosen: dict[str, str] = {}
+    chosen: dict[str, Any] = {}
     for name in KNOWN_PARAMS & params.keys():
         values = params[name]
         if len(values) > 1:
@@ -62,7 +68,20 @@ def parse_list_options(query_string: bytes) -> ListOptions:
             )
             continue
         value = values[0]
-        if value == "":
+        if value == "" and name not in ("limit", "cursor"):  # an empty filter or sort means the default
+            continue
+        if name == "limit":
+            if value.isascii() and value.isdigit() and 1 <= int(value) <= PAGE_MAX:
+                chosen[name] = int(value)
+            else:
+                message = f"limit must be a whole number from 1 to {PAGE_MAX}"
+                problems.append(FieldProblem(("query", name), message, "limit_range"))
+            continue
+        if name == "cursor":
+            if 0 < len(value) <= CURSOR_MAX:
+                chosen[name] = value
+            else:
+                problems.append(FieldProblem(("query", name), "Not a cursor this API made", "cursor_invalid"))
             continue
         if name == "search":
             if "\x00" in value:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.http import MAX_BODY_BYTES
-from core.listing import FILTERS, SEARCH_MAX, SORT_FIELDS, SORT_ORDERS
+from core.listing import CURSOR_MAX, FILTERS, PAGE_MAX, SEARCH_MAX, SORT_FIELDS, SORT_ORDERS
 from core.routes import Operation, Route
 from core.tasks import CATEGORIES, FIELDS, NO_NUL, PRIORITIES, REQUIRED_ON_CREATE, WRITABLE, Field
 from core.version import __version__
@@ -101,7 +101,8 @@ HEADERS = {
     "Location": "Where the created task is",
     "WWW-Authenticate": "Bearer",
     "Retry-After": "Seconds to wait before trying again",
-    "X-Truncated": "true when the list was cut at LIST_MAX_ITEMS",
+    "X-Truncated": "true when a list asked without a limit was cut at LIST_MAX_ITEMS",
+    "Link": '<the next page>; rel="next" (RFC 8288), while more tasks follow',
     "Allow": "The methods this path answers",
     "ETag": "The version of what is answered: send it back in If-None-Match (or a task's in If-Match)",
 }
@@ -148,7 +149,7 @@ def responses(route: Route, operation: Operation) -> dict[str, Any]:
     for status, schema in operation.answers.items():
         headers = header("Location") if status == 201 else {}
         if operation.list_query:
-            headers = header("X-Truncated")
+            headers = {**header("Link"), **header("X-Truncated")}
         if schema == "Task" or operation.if_none_match:
             headers = {**headers, **header("ETag")}
         meaning = "Not modified: the ETag is still current" if status == 304 else "Done, no content"
@@ -175,6 +176,10 @@ def list_parameters() -> list[dict[str, Any]]:
         query("sort_by", {"type": "string", "enum": ["", *SORT_FIELDS], "default": "createdAt"},
               "Sort key (priority ranks low < medium < high; dueDate puts tasks without one last)"),
         query("sort_order", {"type": "string", "enum": ["", *SORT_ORDERS], "default": "desc"}, "Direction"),
+        query("limit", {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+              "Tasks per page; while more follow, the answer's Link header names the next page"),
+        query("cursor", {"type": "string", "minLength": 1, "maxLength": CURSOR_MAX},
+              "Where a page starts: taken from a Link rel=next, with the same filters, search and sort"),
     ]
     return parameters
 

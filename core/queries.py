@@ -9,12 +9,13 @@ request from the user's counters.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from core.listing import ListOptions, like_pattern
+from core.pages import After
 from core.plan import Query
-from core.tasks import CATEGORIES, FIELD, FIELDS, PRIORITIES, WRITABLE
+from core.tasks import CATEGORIES, FIELD, FIELDS, PRIORITIES, WRITABLE, Field
 
 TASK_JSON = "api_json"
 """Each task as the API answers it: a column PostgreSQL renders whenever the row is
@@ -49,8 +50,22 @@ def revision(user_id: str) -> Query:
     return Query(f"SELECT {REVISION}", (user_id,))
 
 
+def resume_after(field: Field, ascending: bool, after_null: bool) -> str:
+    """The keyset condition for the tasks after a cursor's position in the list's order
+    (its sort keys, then id). Undated tasks come last either way: after a dated position
+    they all follow; after an undated one, only those with a later id do."""
+    later = ">" if ascending else "<"
+    if after_null:
+        return f"({field.sql_column} IS NULL AND id {later} %s::uuid)"
+    mine = ", ".join((*field.sort_keys, "id"))
+    theirs = ", ".join((*field.sort_keys_of(f"%s::{field.sql_type}"), "%s::uuid"))
+    condition = f"({mine}) {later} ({theirs})"
+    return f"({condition} OR {field.sql_column} IS NULL)" if field.nullable else condition
+
+
 @functools.cache
-def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: str) -> str:
+def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: str,
+             after: Literal["value", "null"] | None = None) -> str:
     """The list statement for one shape of request (a few dozen shapes in all, built once each).
 
     One row: the user's revision and the tasks' JSON, in order (an ARRAY keeps its
@@ -59,6 +74,8 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
     conditions = ['"userId" = %s'] + [f"{FIELD[name].sql_column} = %s" for name in filters]
     if search:
         conditions.append("(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')")
+    if after is not None:
+        conditions.append(resume_after(FIELD[sort_by], sort_order == "asc", after == "null"))
     direction = "ASC" if sort_order == "asc" else "DESC"
     order = [f"{key} {direction}" for key in SORT_KEYS[sort_by]]
     if sort_by in NULLABLE:
@@ -68,13 +85,20 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
     return f"SELECT {REVISION}, ARRAY({page} LIMIT %s)"
 
 
-def list_tasks(user_id: str, options: ListOptions, max_items: int) -> Query:
+def list_tasks(user_id: str, options: ListOptions, max_items: int, after: After | None = None) -> Query:
+    """Up to `max_items` tasks (one more is asked for, to tell whether more follow),
+    after a cursor's position when there is one."""
     filters = tuple(name for name, _ in options.filters)
     params: list[Any] = [user_id] + [value for _, value in options.filters]
     if options.search is not None:
         pattern = like_pattern(options.search)
         params += [pattern, pattern]
-    sql = list_sql(filters, options.search is not None, options.sort_by, options.sort_order)
+    shape: Literal["value", "null"] | None = None
+    if after is not None:
+        shape = "null" if after.value is None else "value"
+        keys = len(FIELD[options.sort_by].sort_keys)
+        params += [after.task_id] if after.value is None else [*([after.value] * keys), after.task_id]
+    sql = list_sql(filters, options.search is not None, options.sort_by, options.sort_order, shape)
     return Query(sql, [user_id, *params, max_items + 1])
 
 

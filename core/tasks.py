@@ -63,15 +63,24 @@ class Field:
         return self.render or self.sql_column
 
     @property
+    def sql_type(self) -> str:
+        if self.format == "date-time":
+            return "timestamptz"
+        return "boolean" if self.json_type == "boolean" else "uuid" if self.format == "uuid" else "text"
+
+    @property
     def sort_keys(self) -> tuple[str, ...]:
         """SQL the list sorts by: an enum by rank, text case-insensitively (ties by case)."""
-        column = self.sql_column
+        return self.sort_keys_of(self.sql_column)
+
+    def sort_keys_of(self, value: str) -> tuple[str, ...]:
+        """The sort keys of any SQL value of this field (a column, or a cursor's parameter)."""
         if self.enum:
-            values = ",".join(f"'{value}'" for value in self.enum)
-            return (f"array_position(ARRAY[{values}]::text[], {column})",)
+            values = ",".join(f"'{choice}'" for choice in self.enum)
+            return (f"array_position(ARRAY[{values}]::text[], {value})",)
         if self.format is None and self.json_type == "string":
-            return (f"lower({column})", column)
-        return (column,)
+            return (f"lower({value})", value)
+        return (value,)
 
 
 FIELDS = (

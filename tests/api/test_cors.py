@@ -43,7 +43,7 @@ def test_actual_requests_from_an_allowed_origin(client, user):
     assert cors_headers(result) == {
         "access-control-allow-origin": ALLOWED,
         "access-control-allow-credentials": "true",
-        "access-control-expose-headers": "ETag, Location, X-Truncated",
+        "access-control-expose-headers": "ETag, Link, Location, X-Truncated",
     }
     # errors carry them too, so the browser lets the app read the message
     denied = request(client, "GET", user.tasks, headers={"Origin": ALLOWED})
