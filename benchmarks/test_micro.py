@@ -44,7 +44,7 @@ def test_build_filtered_list_plan(benchmark: Any) -> None:
 
 @pytest.mark.parametrize("rows", [25, 100])
 def test_list_request_through_the_core(benchmark: Any, rows: int) -> None:
-    answer = [(TASK_ROW,)] * rows
+    answer = [(1, TASK_ROW)] * rows  # (the user's revision, the task's JSON)
     request = Request("GET", "/api/alice/tasks", b"", {"authorization": f"Bearer {TOKEN}"})
     response, _ = benchmark(lambda: drive(API.handle(request), lambda q: answer))
     assert response.status == 200

@@ -46,7 +46,7 @@ ROUTES = (
             "GET": Operation(handlers.list_tasks, "listTasks", "The user's tasks, filtered and sorted",
                              {200: "TaskList", 304: None}, list_query=True, if_none_match=True),
             "POST": Operation(handlers.create_task, "createTask", "Create a task", {201: "Task"},
-                              body="TaskCreate", errors=(409,)),
+                              body="TaskCreate", idempotency_key=True, errors=(409,)),
         },
         authenticated=True,
     ),

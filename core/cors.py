@@ -7,7 +7,7 @@ import attrs
 from core.http import Request, Response
 
 ALLOWED_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match"
+ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match"
 EXPOSED_HEADERS = "ETag, Link, Location, X-Truncated"
 PREFLIGHT_MAX_AGE = "600"
 

@@ -16,9 +16,10 @@ from uuid import UUID
 from core import queries
 from core.errors import TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
+from core.idempotency import UNIQUE_VIOLATION, body_digest, idempotency_key, reused_with_another_body
 from core.listing import parse_list_options
 from core.pages import decode_cursor, encode_cursor, next_link
-from core.plan import Plan
+from core.plan import Plan, StorageFailure
 from core.preconditions import changed_since, if_match_tags, none_match, task_etag
 from core.routes import Context
 from core.tasks import validate_completion, validate_create, validate_update
@@ -96,7 +97,9 @@ def list_tasks(ctx: Context) -> Plan:
         etag = list_etag((yield queries.revision(ctx.user_id))[0][0], max_items)
         if none_match(condition, etag):
             return Response(304, (("ETag", etag),))
-    [(revision, tasks)] = yield queries.list_tasks(ctx.user_id, options, page_size, after)
+    rows = yield queries.list_tasks(ctx.user_id, options, page_size, after)
+    tasks = [task for _, task in rows]
+    revision = rows[0][0] if rows else (yield queries.revision(ctx.user_id))[0][0]
     headers: tuple[tuple[str, str], ...] = (("ETag", list_etag(revision, max_items)),)
     if len(tasks) > page_size:
         tasks = tasks[:page_size]
@@ -108,10 +111,38 @@ def list_tasks(ctx: Context) -> Plan:
 
 
 def create_task(ctx: Context) -> Plan:
+    """201 with the task, its Location and ETag. Under an `Idempotency-Key`, a retry gets
+    that first answer again and creates nothing (`core.idempotency`)."""
     values = validate_create(ctx.body)
-    max_tasks = ctx.limits.max_tasks_per_user
-    rows = yield queries.create_task(ctx.user_id, values, max_tasks)
+    key = idempotency_key(ctx.request.headers)
+    if key is None:
+        return created((yield queries.create_task(ctx.user_id, values, ctx.limits.max_tasks_per_user)), ctx)
+    return (yield from create_once(ctx, values, key, body_digest(ctx.body), retried=False))
+
+
+def create_once(ctx: Context, values: dict[str, Any], key: str, digest: str, retried: bool) -> Plan:
+    ttl, max_tasks = ctx.limits.idempotency_key_ttl, ctx.limits.max_tasks_per_user
+    try:
+        rows = yield queries.create_task_once(ctx.user_id, values, max_tasks, key, digest, ttl)
+    except StorageFailure as failure:
+        if failure.sqlstate != UNIQUE_VIOLATION:
+            raise
+        stored = yield queries.stored_answer(ctx.user_id, key, ttl)
+        if not stored or stored[0][3]:  # gone since, or expired: the key is free again
+            if retried:
+                raise ApiError(409, "Another request is using this Idempotency-Key: try again") from None
+            yield queries.forget_key(ctx.user_id, key)
+            return (yield from create_once(ctx, values, key, digest, retried=True))
+        first_digest, task_id, task_json, _ = stored[0]
+        if first_digest != digest:
+            raise reused_with_another_body() from None
+        return created([(task_id, task_json)], ctx)
+    return created(rows, ctx)
+
+
+def created(rows: list[tuple[Any, ...]], ctx: Context) -> Response:
     if not rows:
+        max_tasks = ctx.limits.max_tasks_per_user
         raise ApiError(409, f"Task limit reached: a user can have at most {max_tasks} tasks")
     task_id, task_json = rows[0]
     base = quote(ctx.request.base_path, safe="/" + PATH_SAFE)

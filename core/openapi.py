@@ -109,7 +109,11 @@ HEADERS = {
 
 
 ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
+TEXT = {"type": "string"}
+HEADER_SCHEMAS = {"Idempotency-Key": {"type": "string", "pattern": '^("[!#-~]{1,255}"|[!#-~]{1,255})$'}}
 CONDITIONS = {
+    "Idempotency-Key": "Makes a retry safe: the same key and body within IDEMPOTENCY_KEY_TTL get the first "
+                       "answer again and create nothing; the same key with another body is a 422",
     "If-Match": 'Write only if the task still has one of these ETags ("*": any existing task)',
     "If-None-Match": "Answer 304 without a body while the ETag is one of these",
 }
@@ -199,10 +203,12 @@ def operation_object(route: Route, operation: Operation) -> dict[str, Any]:
     result: dict[str, Any] = {"operationId": operation.id, "summary": operation.summary}
     if operation.list_query:
         result["parameters"] = list_parameters()
-    for name, wanted in (("If-Match", operation.if_match), ("If-None-Match", operation.if_none_match)):
+    headers = (("If-Match", operation.if_match), ("If-None-Match", operation.if_none_match),
+               ("Idempotency-Key", operation.idempotency_key))
+    for name, wanted in headers:
         if wanted:
             result.setdefault("parameters", []).append(
-                {"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+                {"name": name, "in": "header", "required": False, "schema": HEADER_SCHEMAS.get(name, TEXT),
                  "description": CONDITIONS[name]})
     if operation.body:
         content = {"application/json": {"schema": ref(operation.body)}}

@@ -68,9 +68,12 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
              after: Literal["value", "null"] | None = None) -> str:
     """The list statement for one shape of request (a few dozen shapes in all, built once each).
 
-    One row: the user's revision and the tasks' JSON, in order (an ARRAY keeps its
-    subquery's order), read in one snapshot so the ETag is the answer's. Its last parameter
-    is the LIMIT: one more than an answer may hold, to tell a full answer from a cut one."""
+    A row per task: the user's revision (an uncorrelated subquery, computed once, in the
+    same snapshot as the tasks, so the ETag is the answer's) and the task's JSON. Rows,
+    not one array: a worst-case list as one array value cost the workers several times
+    its size in memory, which the allocator then kept (the write-timeout test saw it).
+    Its last parameter is the LIMIT: one more than an answer may hold, to tell a full
+    answer from a cut one."""
     conditions = ['"userId" = %s'] + [f"{FIELD[name].sql_column} = %s" for name in filters]
     if search:
         conditions.append("(title ILIKE %s ESCAPE '\\' OR description ILIKE %s ESCAPE '\\')")
@@ -81,8 +84,8 @@ def list_sql(filters: tuple[str, ...], search: bool, sort_by: str, sort_order: s
     if sort_by in NULLABLE:
         order = [f"{order[0]} NULLS LAST"]
     order.append(f"id {direction}")
-    page = f"SELECT {TASK_JSON} FROM tasks WHERE {' AND '.join(conditions)} ORDER BY {', '.join(order)}"
-    return f"SELECT {REVISION}, ARRAY({page} LIMIT %s)"
+    where, ordered = " AND ".join(conditions), ", ".join(order)
+    return f"SELECT {REVISION}, {TASK_JSON} FROM tasks WHERE {where} ORDER BY {ordered} LIMIT %s"
 
 
 def list_tasks(user_id: str, options: ListOptions, max_items: int, after: After | None = None) -> Query:
@@ -116,6 +119,38 @@ INSERT_SQL = (
 def create_task(user_id: str, values: dict[str, Any], max_tasks: int) -> Query:
     """No row (and no task) when the user already has `max_tasks`: see migration 0004."""
     return Query(INSERT_SQL, (user_id, *(values[name] for name in COLUMNS), user_id, max_tasks))
+
+
+def create_task_once(user_id: str, values: dict[str, Any], max_tasks: int, key: str, digest: str,
+                     ttl_seconds: float) -> Query:
+    """A create under an Idempotency-Key, in one statement: the task, and the key's row
+    holding the answer (migration 0006). When the key is there already (or being written
+    by a concurrent request, which this one waits for), its unique index fails the whole
+    statement: nothing is created, and the caller replays the stored answer. A few
+    expired keys of anyone's are pruned on the way."""
+    return Query(
+        f"WITH created AS ({INSERT_SQL}), "
+        'kept AS (INSERT INTO idempotency_keys ("userId", key, digest, task_id, body) '
+        f"SELECT %s, %s, %s, id::uuid, {TASK_JSON} FROM created), "
+        "pruned AS (DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
+        "WHERE created_at < now() - make_interval(secs => %s) LIMIT 10)) "
+        "SELECT * FROM created",
+        (user_id, *(values[name] for name in COLUMNS), user_id, max_tasks, user_id, key, digest, ttl_seconds),
+    )
+
+
+def stored_answer(user_id: str, key: str, ttl_seconds: float) -> Query:
+    """An Idempotency-Key's row: the body's digest, the task id, the first answer, and
+    whether it has expired."""
+    return Query(
+        "SELECT digest, task_id::text, body, created_at < now() - make_interval(secs => %s) "
+        'FROM idempotency_keys WHERE "userId" = %s AND key = %s',
+        (ttl_seconds, user_id, key),
+    )
+
+
+def forget_key(user_id: str, key: str) -> Query:
+    return Query('DELETE FROM idempotency_keys WHERE "userId" = %s AND key = %s', (user_id, key))
 
 
 def guarded(statement: str, params: tuple[Any, ...], user_id: str, task_id: UUID,

@@ -13,11 +13,13 @@ from core.plan import Plan
 @attrs.frozen(slots=True)
 class Limits:
     """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS),
-    and whether a write must name the version it changes (REQUIRE_IF_MATCH)."""
+    whether a write must name the version it changes (REQUIRE_IF_MATCH), and how long an
+    Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL, seconds)."""
 
     max_tasks_per_user: int = 10_000
     list_max_items: int = 1_000
     require_if_match: bool = False
+    idempotency_key_ttl: float = 24 * 3600
 
 
 DEFAULT_LIMITS = Limits()
@@ -62,6 +64,8 @@ class Operation:
     """A write that `If-Match` makes conditional (412; 428 under REQUIRE_IF_MATCH)."""
     if_none_match: bool = False
     """A read that `If-None-Match` answers with 304 when nothing changed."""
+    idempotency_key: bool = False
+    """A create that an `Idempotency-Key` makes safe to retry."""
     errors: tuple[int, ...] = ()
     """Statuses of its own beyond those of its kind (409 for a create past the limit)."""
 

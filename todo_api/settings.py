@@ -108,6 +108,7 @@ class Settings:
     migrate_on_start: bool = True
     docs_enabled: bool = True
     require_if_match: bool = False
+    idempotency_key_ttl: float = 24 * 3600
     better_auth_url: str | None = None
     jwks_url: str | None = None
     jwt_issuer: str | None = None
@@ -151,6 +152,7 @@ class Settings:
             migrate_on_start=parse_bool("MIGRATE_ON_START", env.get("MIGRATE_ON_START", "true")),
             docs_enabled=parse_bool("DOCS_ENABLED", env.get("DOCS_ENABLED", "true")),
             require_if_match=parse_bool("REQUIRE_IF_MATCH", env.get("REQUIRE_IF_MATCH", "false")),
+            idempotency_key_ttl=seconds("IDEMPOTENCY_KEY_TTL", 24 * 3600, 1, 30 * 24 * 3600),
             better_auth_url=parse_url("BETTER_AUTH_URL", get("BETTER_AUTH_URL")),
             jwks_url=parse_url("JWKS_URL", get("JWKS_URL")),
             jwt_issuer=get("JWT_ISSUER"),

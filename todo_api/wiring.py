@@ -57,7 +57,8 @@ def docs_assets() -> dict[str, bytes]:
 
 
 def build_api(settings: Settings) -> Api:
-    limits = Limits(settings.max_tasks_per_user, settings.list_max_items, settings.require_if_match)
+    limits = Limits(settings.max_tasks_per_user, settings.list_max_items, settings.require_if_match,
+                    settings.idempotency_key_ttl)
     assets = docs_assets() if settings.docs_enabled else None
     return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets)
 

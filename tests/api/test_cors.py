@@ -18,7 +18,7 @@ def test_preflight_from_an_allowed_origin(client, user):
         "access-control-allow-origin": ALLOWED,
         "access-control-allow-credentials": "true",
         "access-control-allow-methods": "GET, POST, PUT, DELETE, PATCH, OPTIONS",
-        "access-control-allow-headers": "Authorization, Content-Type, If-Match, If-None-Match",
+        "access-control-allow-headers": "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match",
         "access-control-max-age": "600",
     }
     assert "Origin" in result.header("vary")

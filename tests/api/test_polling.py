@@ -60,3 +60,10 @@ def test_a_new_user_has_an_etag_and_a_head_poll_works(client, user):
     assert (empty.json(), bool(empty.header("etag"))) == ([], True)
     head = request(client, "HEAD", user.tasks, headers={**user.headers, "If-None-Match": empty.header("etag")})
     assert (head.status, head.body) == (304, b"")
+
+
+def test_an_empty_page_still_has_the_lists_etag(client, user):
+    create_task(client, user)
+    full = request(client, "GET", user.tasks, headers=user.headers).header("etag")
+    empty = request(client, "GET", f"{user.tasks}?status=completed", headers=user.headers)
+    assert (empty.json(), empty.header("etag")) == ([], full)

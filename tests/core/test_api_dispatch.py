@@ -114,7 +114,7 @@ def test_created_task_location_uses_the_returned_id():
 
 
 def test_list_joins_the_rendered_rows_into_an_array_tagged_with_the_revision():
-    response, _ = call("GET", "/api/alice/tasks", answer=lambda q: [(7, ['{"a":1}', '{"b":2}'])])
+    response, _ = call("GET", "/api/alice/tasks", answer=lambda q: [(7, '{"a":1}'), (7, '{"b":2}')])
     assert json.loads(response.body) == [{"a": 1}, {"b": 2}]
     assert dict(response.headers)["ETag"] == '"r7-1000"'
 

@@ -28,7 +28,7 @@ def test_search_travels_as_a_parameter_not_as_sql():
 ])
 def test_order_clauses(sort_by, expected):
     query = list_tasks("u", ListOptions(sort_by=sort_by, sort_order="asc"), 1000)
-    assert query.sql.endswith(f"{expected} LIMIT %s)") and query.params[-1] == 1001
+    assert query.sql.endswith(f"{expected} LIMIT %s") and query.params[-1] == 1001
 
 
 def test_update_sets_only_given_columns_and_bumps_updated_at():
