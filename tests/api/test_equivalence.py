@@ -16,11 +16,14 @@ from tests.helpers import make_token, new_user_id
 
 HEADERS_THAT_MATTER = {
     "content-type", "content-length", "location", "allow", "www-authenticate", "retry-after", "vary",
+    "etag", "link", "x-truncated",
     "access-control-allow-origin", "access-control-allow-credentials",
     "access-control-allow-methods", "access-control-allow-headers",
     "access-control-expose-headers", "access-control-max-age",
 }
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ETAG = re.compile(r'"[0-9a-f]{32}"|"r\d+-\d+"')
+CURSOR = re.compile(r"cursor=[A-Za-z0-9_-]+")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
@@ -96,6 +99,7 @@ def adversarial(step, user, h):
     for method in ("HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "get"):
         step(method, user.stats, headers={**h, **ORIGIN})
     step("HEAD", "/nope")
+    versioned(step, user, h)
     step("OPTIONS", "/nope", headers={**ORIGIN, "Access-Control-Request-Method": "GET"})
     for path in ("/openapi.json", "/docs", "/docs/init.js", "/docs/swagger-ui.css", "/docs/nope.js"):
         step("GET", path)
@@ -110,6 +114,7 @@ def normalized(client, user, transcript):
     def clean(text):
         text = text.replace(f'"url": "{client.base}"', '"url": "/"') if client.base else text  # servers
         text = text.replace(user.id, "<user>")
+        text = CURSOR.sub("cursor=<cursor>", ETAG.sub('"<etag>"', text))
         text = TIMESTAMP.sub("<time>", text)
         return UUID.sub(name, text)
 
@@ -118,8 +123,9 @@ def normalized(client, user, transcript):
         headers = {k: clean(v) for k, v in result.headers.items() if k in HEADERS_THAT_MATTER}
         if path == "/openapi.json":
             headers.pop("content-length")  # its servers' URL is where the client mounted the API
-        if "location" in headers:
-            headers["location"] = "<base>" + headers["location"].removeprefix(client.base)
+        for name in ("location", "link"):
+            if name in headers:
+                headers[name] = headers[name].replace(client.base + "/api/", "<base>/api/")
         rows.append((method, clean(path), result.status, headers, clean(result.body.decode())))
     return rows
 
@@ -134,3 +140,23 @@ def test_every_frontend_answers_the_same_script_identically(frontend_factory):
         assert len(transcripts[other]) == len(transcripts[first])
         for expected, row in zip(transcripts[first], transcripts[other], strict=True):
             assert row == expected, other
+
+
+def versioned(step, user, h):
+    """ETags, preconditions, pages and retries: the same headers and statuses everywhere."""
+    task = step("POST", user.tasks, headers={**h, "Idempotency-Key": "once"},
+                json={"title": "Versioned", "priority": "low", "category": "work"})
+    step("POST", user.tasks, headers={**h, "Idempotency-Key": "once"},
+         json={"title": "Versioned", "priority": "low", "category": "work"})
+    step("POST", user.tasks, headers={**h, "Idempotency-Key": "once"}, json={"title": "Other"})
+    step("POST", user.tasks, headers={**h, "Idempotency-Key": "two words"}, json={"title": "x"})
+    path, etag = user.task(task.json()["id"]), task.header("etag")
+    step("GET", path, headers={**h, "If-None-Match": etag})
+    step("PUT", path, headers={**h, "If-Match": '"stale"'}, json={"title": "y"})
+    step("PUT", path, headers={**h, "If-Match": etag}, json={"title": "y"})
+    step("PATCH", path + "/complete", headers=h, json={"completed": True})
+    step("PATCH", path + "/complete", headers=h, json={"completed": "yes"})
+    listed = step("GET", f"{user.tasks}?limit=1&sort_by=title", headers=h)
+    step("GET", user.tasks, headers={**h, "If-None-Match": listed.header("etag")})
+    step("GET", f"{user.tasks}?limit=0", headers=h)
+    step("GET", f"{user.tasks}?limit=1&cursor=nope", headers=h)
