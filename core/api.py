@@ -30,6 +30,7 @@ from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response, framed
 from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Operation, Route, RouteTable
+from core.tracing import begin
 
 log = logging.getLogger("todo_api")
 
@@ -130,6 +131,7 @@ class Api:
 
     def handle(self, request: Request) -> Plan:
         """The plan for one request. Drivers run it; it always returns a Response."""
+        ids = begin(request.headers)
         try:
             response = yield from self._dispatch(request)
         except (ApiError, ValidationFailed) as error:
@@ -145,7 +147,8 @@ class Api:
         except Exception as error:
             self._log_unexpected(request, error)
             response = INTERNAL_ERROR.to_response()
-        return framed(request.method, self.cors.apply(request, response))
+        return framed(request.method, self.cors.apply(request, response).with_headers(
+            (("X-Request-ID", ids.request_id),)))
 
     def _log_unexpected(self, request: Request, error: Exception) -> None:
         """A traceback while the budget lasts, then a counting line now and then."""
@@ -160,8 +163,11 @@ class Api:
             )
 
     def error(self, request: Request, status: int, detail: str) -> Response:
-        """A JSON error for a request the frontend's framework refused before the core saw it."""
-        return framed(request.method, self.cors.apply(request, ApiError(status, detail).to_response()))
+        """A JSON error for a request the frontend's framework refused (its ids become the
+        current ones: a frontend logs such an error after asking for it)."""
+        ids = begin(request.headers)
+        response = self.cors.apply(request, ApiError(status, detail).to_response())
+        return framed(request.method, response.with_headers((("X-Request-ID", ids.request_id),)))
 
     def _dispatch(self, request: Request) -> Plan:
         found = self.routes.find(request.path)

@@ -7,8 +7,10 @@ import attrs
 from core.http import Request, Response
 
 ALLOWED_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match"
-EXPOSED_HEADERS = "ETag, Link, Location, X-Truncated"
+ALLOWED_HEADERS = (
+    "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-ID, traceparent"
+)
+EXPOSED_HEADERS = "ETag, Link, Location, X-Request-ID, X-Truncated"
 PREFLIGHT_MAX_AGE = "600"
 
 

@@ -104,6 +104,8 @@ HEADERS = {
     "X-Truncated": "true when a list asked without a limit was cut at LIST_MAX_ITEMS",
     "Link": '<the next page>; rel="next" (RFC 8288), while more tasks follow',
     "Allow": "The methods this path answers",
+    "X-Request-ID": "The request's id, on every answer: the client's X-Request-ID when it is 1-128 safe "
+                    "characters, else a new one; the server's log lines for the request carry it",
     "ETag": "The version of what is answered: send it back in If-None-Match (or a task's in If-Match)",
 }
 
@@ -140,9 +142,7 @@ def error_statuses(route: Route, operation: Operation) -> list[int]:
 
 
 def response(status: int, schema: str | None, headers: dict[str, Any], description: str) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description}
-    if headers:
-        answer["headers"] = headers
+    answer: dict[str, Any] = {"description": description, "headers": {**headers, **header("X-Request-ID")}}
     if schema is not None:
         answer["content"] = {"application/json": {"schema": ref(schema)}}
     return answer

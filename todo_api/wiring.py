@@ -13,6 +13,7 @@ from core.keys import KeyStore
 from core.routes import Limits
 from core.token_cache import TokenCache
 from storage.options import DatabaseOptions
+from todo_api.logs import attach_request_ids
 from todo_api.settings import Settings
 
 
@@ -57,6 +58,7 @@ def docs_assets() -> dict[str, bytes]:
 
 
 def build_api(settings: Settings) -> Api:
+    attach_request_ids()  # every log line of its requests names the request
     limits = Limits(settings.max_tasks_per_user, settings.list_max_items, settings.require_if_match,
                     settings.idempotency_key_ttl)
     assets = docs_assets() if settings.docs_enabled else None

@@ -148,8 +148,9 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, everything: bool) -
         return refused(error.code or 400, error.description or error.name)
 
     def unexpected_error(error: Exception) -> ApiResponse:
+        answer = refused(500, "Internal Server Error")  # first: the log line gets its request id
         log.exception("unexpected error in the Flask frontend")
-        return refused(500, "Internal Server Error")
+        return answer
 
     blueprint = flask.Blueprint(BLUEPRINT, __name__)
     error_handlers = {HTTPException: framework_error, Exception: unexpected_error}

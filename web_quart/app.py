@@ -173,8 +173,9 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
         return refused(error.code or 400, error.description or error.name)
 
     async def unexpected_error(error: Exception) -> ApiResponse:
+        answer = refused(500, "Internal Server Error")  # first: the log line gets its request id
         log.exception("unexpected error in the Quart frontend")
-        return refused(500, "Internal Server Error")
+        return answer
 
     blueprint = quart.Blueprint(BLUEPRINT, __name__)
     error_handlers = {HTTPException: framework_error, Exception: unexpected_error}

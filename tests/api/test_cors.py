@@ -18,7 +18,8 @@ def test_preflight_from_an_allowed_origin(client, user):
         "access-control-allow-origin": ALLOWED,
         "access-control-allow-credentials": "true",
         "access-control-allow-methods": "GET, POST, PUT, DELETE, PATCH, OPTIONS",
-        "access-control-allow-headers": "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match",
+        "access-control-allow-headers": ("Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, "
+                                         "X-Request-ID, traceparent"),
         "access-control-max-age": "600",
     }
     assert "Origin" in result.header("vary")
@@ -43,7 +44,7 @@ def test_actual_requests_from_an_allowed_origin(client, user):
     assert cors_headers(result) == {
         "access-control-allow-origin": ALLOWED,
         "access-control-allow-credentials": "true",
-        "access-control-expose-headers": "ETag, Link, Location, X-Truncated",
+        "access-control-expose-headers": "ETag, Link, Location, X-Request-ID, X-Truncated",
     }
     # errors carry them too, so the browser lets the app read the message
     denied = request(client, "GET", user.tasks, headers={"Origin": ALLOWED})
