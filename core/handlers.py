@@ -156,11 +156,11 @@ def get_task(ctx: Context) -> Plan:
     rows = yield queries.get_task(ctx.user_id, task_id)
     if not rows:
         raise not_found(TASK_NOT_FOUND)
-    answer = task_response(rows[0][0])
-    etag = answer.headers[-1][1]
+    body = rows[0][0].encode()
+    etag = task_etag(body)
     if none_match(ctx.request.headers.get("if-none-match"), etag):
         return Response(304, (("ETag", etag),))
-    return answer
+    return raw_json_response(200, body, (("ETag", etag),))
 
 
 def update_task(ctx: Context) -> Plan:
