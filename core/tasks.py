@@ -24,6 +24,11 @@ NO_NUL = "[^\\u0000]*"
 WITH_CONTENT = f"{NO_NUL}[^\\u0000{WHITESPACE}]{NO_NUL}"
 """Text with no NUL (PostgreSQL cannot store it) and at least one character that is not blank."""
 
+IN_DATE_RANGE = "(?!0001-01-01|9999-12-31).*"
+"""A date-time written on 0001-01-02 .. 9999-12-30: with any offset (at most a day) it is an
+instant PostgreSQL stores and every client's date type holds. The first and last day are
+refused as written, so that the schema's `pattern` can say exactly what is accepted."""
+
 UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
@@ -96,9 +101,10 @@ FIELDS = (
     Field("status", "string", "Changed only by toggling (PATCH .../complete).", column="status",
           enum=("pending", "completed"), filterable=True),
     Field("completed", "boolean", "Whether status is completed.", render="status = 'completed'"),
-    Field("dueDate", "string", "An RFC 3339 date-time with an offset; answered in UTC. null clears it.",
+    Field("dueDate", "string", "An RFC 3339 date-time with an offset, on 0001-01-02 .. 9999-12-30 as "
+          "written; answered in UTC. null clears it.",
           column='"dueDate"', render=UTC_TEXT.format('"dueDate"'), nullable=True, writable=True,
-          format="date-time", sortable=True),
+          format="date-time", pattern=IN_DATE_RANGE, sortable=True),
     Field("createdAt", "string", "When the task was created (UTC).", column='"createdAt"',
           render=UTC_TEXT.format('"createdAt"'), format="date-time", sortable=True),
     Field("updatedAt", "string", "When the task last changed (UTC); always moves forward.",
@@ -171,13 +177,15 @@ def parse_date_time(field: Field, value: Any) -> datetime:
             "datetime_format",
             f"{field.name} must be an RFC 3339 date-time with an offset, like 2026-01-31T17:00:00Z",
         )
+    if field.pattern is not None and not re.fullmatch(field.pattern, value):
+        raise Invalid("datetime_range", f"{field.name} must lie between 0001-01-02 and 9999-12-30")
     text = value
     fraction = match.group("fraction")
     if fraction and len(fraction) > 7:  # Python keeps microseconds: drop finer digits
         text = text.replace(fraction, fraction[:7], 1)
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
-        return moment.astimezone(UTC)  # fails for instants outside years 1..9999 in UTC
+        return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise Invalid("datetime_range", f"{field.name} is not a valid date-time") from None
 

@@ -111,6 +111,16 @@ def test_update_with_null_clears_description_and_due_date(client, user):
     assert updated["dueDate"] is None
 
 
+def test_due_dates_at_the_edges_of_the_range_are_stored_in_utc(client, user):
+    """The first and last days accepted, with the largest offsets, still fit every date type."""
+    earliest = create_task(client, user, dueDate="0001-01-02T00:00:00+23:59")
+    latest = create_task(client, user, dueDate="9999-12-30T23:59:59.999999-23:59")
+    assert earliest["dueDate"] == "0001-01-01T00:01:00.000000Z"
+    assert latest["dueDate"] == "9999-12-31T23:58:59.999999Z"
+    listed = request(client, "GET", user.tasks + "?sort_by=dueDate&sort_order=asc", headers=user.headers).json()
+    assert [task["dueDate"] for task in listed] == [earliest["dueDate"], latest["dueDate"]]
+
+
 def test_empty_update_keeps_the_fields_and_moves_updated_at(client, user):
     task = create_task(client, user)
     updated = request(client, "PUT", user.task(task["id"]), headers=user.headers, json={}).json()
