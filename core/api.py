@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterable, Mapping
+import time
+from collections.abc import Callable, Generator, Iterable, Mapping
 
 import attrs
 
@@ -27,10 +28,11 @@ from core.errors import (
     not_found,
 )
 from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response, framed
+from core.metrics import metrics_routes
 from core.logsafe import TracebackBudget, quoted
 from core.plan import Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Operation, Route, RouteTable
-from core.tracing import begin
+from core.tracing import Exchange, begin
 
 log = logging.getLogger("todo_api")
 
@@ -119,24 +121,38 @@ class Api:
         routes: tuple[Route, ...] = ROUTES,
         limits: Limits = DEFAULT_LIMITS,
         docs_assets: Mapping[str, bytes] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        metrics: bool = False,
+        metrics_token: str | None = None,
     ) -> None:
-        """`docs_assets` (Swagger UI's files by name) adds `/openapi.json` and `/docs`."""
+        """`docs_assets` (Swagger UI's files by name) adds `/openapi.json` and `/docs`;
+        `metrics` adds `/metrics` (for `metrics_token`'s bearer only, when given);
+        `clock` times each exchange."""
         self.authenticator = authenticator
+        self.clock = clock
         self.limits = limits
         self.cors = CorsPolicy(frozenset(cors_origins))
         if docs_assets is not None:
             routes = routes + docs_routes(routes, docs_assets)
+        if metrics:
+            routes = routes + metrics_routes(metrics_token)
         self.routes = RouteTable(routes)
         self.tracebacks = TracebackBudget()
 
-    def handle(self, request: Request) -> Plan:
+    def begin(self, request: Request) -> Exchange:
+        """The request's exchange, current from now on for its log lines; a frontend passes
+        it to `handle` (or `error`) and reads it, complete, once the answer is made."""
+        return begin(request.method, request.headers, self.clock())
+
+    def handle(self, request: Request, exchange: Exchange | None = None) -> Plan:
         """The plan for one request. Drivers run it; it always returns a Response."""
-        ids = begin(request.headers)
+        exchange = exchange or self.begin(request)
         try:
-            response = yield from self._dispatch(request)
+            response = yield from self._dispatch(request, exchange)
         except (ApiError, ValidationFailed) as error:
             response = error.to_response()
         except StorageFailure as failure:
+            exchange.database_error = failure.kind
             if failure.transient:
                 cause = failure.sqlstate or "unreachable"
                 log.warning("database unavailable (%s): %s", cause, quoted(failure.message))
@@ -147,8 +163,16 @@ class Api:
         except Exception as error:
             self._log_unexpected(request, error)
             response = INTERNAL_ERROR.to_response()
-        return framed(request.method, self.cors.apply(request, response).with_headers(
-            (("X-Request-ID", ids.request_id),)))
+        return self._finish(request, response, exchange)
+
+    def _finish(self, request: Request, response: Response, exchange: Exchange) -> Response:
+        """The answer as sent: CORS, the request id, HEAD's empty body; the exchange completed."""
+        response = framed(request.method, self.cors.apply(request, response).with_headers(
+            (("X-Request-ID", exchange.request_id),)))
+        exchange.status = response.status
+        exchange.response_bytes = len(response.body)
+        exchange.duration = self.clock() - exchange.started
+        return response
 
     def _log_unexpected(self, request: Request, error: Exception) -> None:
         """A traceback while the budget lasts, then a counting line now and then."""
@@ -162,18 +186,18 @@ class Api:
                 where, type(error).__name__, verdict.seen, self.tracebacks.window, self.tracebacks.per_window,
             )
 
-    def error(self, request: Request, status: int, detail: str) -> Response:
-        """A JSON error for a request the frontend's framework refused (its ids become the
-        current ones: a frontend logs such an error after asking for it)."""
-        ids = begin(request.headers)
-        response = self.cors.apply(request, ApiError(status, detail).to_response())
-        return framed(request.method, response.with_headers((("X-Request-ID", ids.request_id),)))
+    def error(self, request: Request, status: int, detail: str, exchange: Exchange | None = None) -> Response:
+        """A JSON error for a request the frontend's framework refused, completing its
+        exchange (a new one, current from now on, when the core had not seen it)."""
+        exchange = exchange or self.begin(request)
+        return self._finish(request, ApiError(status, detail).to_response(), exchange)
 
-    def _dispatch(self, request: Request) -> Plan:
+    def _dispatch(self, request: Request, exchange: Exchange) -> Plan:
         found = self.routes.find(request.path)
         if found is None:
             raise not_found()
         route, params = found
+        exchange.route = route.pattern
         method = "GET" if request.method == "HEAD" else request.method
         if method == "OPTIONS":
             return Response(204, (("Allow", route.allow_header()),))

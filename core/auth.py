@@ -24,6 +24,7 @@ from core.errors import ApiError, unauthorized
 from core.keys import ASYMMETRIC_ALGORITHMS, FetchedKeys, FetchKeys, KeyStore
 from core.tasks import Invalid, check_text
 from core.token_cache import TokenCache, Verified
+from core.tracing import current
 
 Authentication = Generator[FetchKeys, FetchedKeys, str]
 
@@ -164,7 +165,9 @@ class Authenticator:
                 yield from self._refresh(now)
                 cached = self.cache.get(token, now)
         if cached is not None:
+            current().token_cache = "hit"
             return cached.user_id
+        current().token_cache = "miss"
         algorithm, kid = signing_header(token)
         if algorithm == "HS256" and self.secret is not None:
             claims = decode_claims(token, self.secret, algorithm, self.secret_rules, self.leeway)
@@ -205,6 +208,7 @@ class Authenticator:
     def authorize(self, headers: Mapping[str, str], path_user_id: str) -> Authentication:
         """The verified user id; 401 without a valid token, 403 for someone else's path."""
         user_id = yield from self.authenticate(headers)
+        current().user_id = user_id  # the access log names who asked, a 403 included
         if user_id != path_user_id:
             raise ApiError(403, "Access denied to this user's resources")
         return user_id

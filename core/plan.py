@@ -35,12 +35,21 @@ class StorageFailure(Exception):
     """What a driver reports when a statement or a connection fails.
 
     `unavailable` is true when the database could not be reached at all (the client
-    should retry); `sqlstate` is the PostgreSQL error code when the server answered.
+    should retry); `sqlstate` is the PostgreSQL error code when the server answered;
+    `pool_exhausted` when no pooled connection came free in time.
     """
 
     unavailable: bool
     sqlstate: str | None = None
     message: str = ""
+    pool_exhausted: bool = False
+
+    @property
+    def kind(self) -> str:
+        """What the metrics count it as: a SQLSTATE, or what kept the statement from running."""
+        if self.pool_exhausted:
+            return "pool_timeout"
+        return self.sqlstate or ("unreachable" if self.unavailable else "driver")
 
     @property
     def transient(self) -> bool:
@@ -72,9 +81,14 @@ class ReadBody:
     max_bytes: int
 
 
-Effect = Query | FetchKeys | ReadBody
-"""What a plan may ask its driver for: rows from the database, the issuer's JWKS, or
-the request body."""
+@attrs.frozen(slots=True)
+class CollectMetrics:
+    """The exposition text of every server process's metrics (`core.metrics`), as bytes."""
+
+
+Effect = Query | FetchKeys | ReadBody | CollectMetrics
+"""What a plan may ask its driver for: rows from the database, the issuer's JWKS, the
+request body, or the metrics' exposition text."""
 
 Plan = Generator[Effect, Any, Response]
 

@@ -16,15 +16,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Plan, Query, ReadBody, Rows, StorageFailure, advance, final_response
-from storage.failures import UNREACHABLE, storage_failure
+from core.plan import CollectMetrics, Plan, Query, ReadBody, Rows, StorageFailure, advance, final_response
+from storage.failures import UNREACHABLE, MetricsCollector, no_metrics, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    PoolUsage,
     auto_prepare_threshold,
     hung_up,
     pool_arguments,
+    pool_usage,
 )
 from storage.watchdog import Watchdog
 
@@ -67,6 +69,9 @@ class Database:
                 await conn.close()  # the pool replaces it
         raise psycopg.OperationalError("every pooled connection had been closed by the server")
 
+    def usage(self) -> PoolUsage:
+        return pool_usage(self.pool.get_stats())
+
     async def execute(self, conn: psycopg.AsyncConnection, query: Query) -> Rows | StorageFailure:
         try:
             with self.watchdog.watch(conn):
@@ -75,15 +80,18 @@ class Database:
         except psycopg.Error as error:
             return storage_failure(error)
 
-    async def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader) -> Response:
+    async def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader,
+                  collect_metrics: MetricsCollector = no_metrics) -> Response:
         """Keys and the body are fetched before a connection is taken: no connection
         waits on HTTP, neither the issuer's nor a slow client's."""
         step = advance(plan, None)
-        while isinstance(step, FetchKeys | ReadBody):
+        while isinstance(step, FetchKeys | ReadBody | CollectMetrics):
             if isinstance(step, FetchKeys):
                 step = advance(plan, await fetch_keys(step))
-            else:
+            elif isinstance(step, ReadBody):
                 step = advance(plan, await read_body(step.max_bytes))
+            else:
+                step = advance(plan, collect_metrics())  # a few small files: no thread needed
         if isinstance(step, Response):
             return step
         try:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
 from psycopg_pool import PoolTimeout
 
 from core.plan import StorageFailure
+
+MetricsCollector = Callable[[], bytes]
+
+
+def no_metrics() -> bytes:
+    """What a driver answers `CollectMetrics` with when its frontend collects none."""
+    return b""
+
 
 UNREACHABLE = (psycopg.OperationalError, PoolTimeout)
 """Connection refused or lost, server shutting down, no connection free in time."""
@@ -16,4 +26,5 @@ def storage_failure(error: Exception) -> StorageFailure:
     an OperationalError too, but one the server answered)."""
     sqlstate = getattr(error, "sqlstate", None)
     unavailable = isinstance(error, UNREACHABLE) and sqlstate is None
-    return StorageFailure(unavailable=unavailable, sqlstate=sqlstate, message=str(error).strip())
+    return StorageFailure(unavailable=unavailable, sqlstate=sqlstate, message=str(error).strip(),
+                          pool_exhausted=isinstance(error, PoolTimeout))

@@ -51,6 +51,21 @@ class DatabaseOptions:
 DEFAULT_OPTIONS = DatabaseOptions()
 
 
+@attrs.frozen(slots=True)
+class PoolUsage:
+    """A pool's connections now: held, lent to a request, and requests waiting for one."""
+
+    size: int
+    in_use: int
+    waiting: int
+
+
+def pool_usage(stats: dict[str, int]) -> PoolUsage:
+    """From psycopg_pool's `get_stats()` (the same keys for both kinds of pool)."""
+    size = stats.get("pool_size", 0)
+    return PoolUsage(size, size - stats.get("pool_available", 0), stats.get("requests_waiting", 0))
+
+
 def pool_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:
     """The psycopg_pool arguments both drivers share (the `configure` callback is each driver's)."""
     connection: dict[str, Any] = {"autocommit": True}  # each plan statement is atomic on its own

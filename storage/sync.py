@@ -15,15 +15,17 @@ from psycopg_pool import ConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import Plan, Query, ReadBody, Rows, StorageFailure, advance, final_response
-from storage.failures import UNREACHABLE, storage_failure
+from core.plan import CollectMetrics, Plan, Query, ReadBody, Rows, StorageFailure, advance, final_response
+from storage.failures import UNREACHABLE, MetricsCollector, no_metrics, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    PoolUsage,
     auto_prepare_threshold,
     hung_up,
     pool_arguments,
+    pool_usage,
 )
 from storage.watchdog import Watchdog
 
@@ -65,6 +67,9 @@ class Database:
                 conn.close()  # the pool replaces it
         raise psycopg.OperationalError("every pooled connection had been closed by the server")
 
+    def usage(self) -> PoolUsage:
+        return pool_usage(self.pool.get_stats())
+
     def execute(self, conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
         try:
             with self.watchdog.watch(conn):
@@ -72,15 +77,18 @@ class Database:
         except psycopg.Error as error:
             return storage_failure(error)
 
-    def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader) -> Response:
+    def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader,
+            collect_metrics: MetricsCollector = no_metrics) -> Response:
         """Keys and the body are fetched before a connection is taken: no connection
         waits on HTTP, neither the issuer's nor a slow client's."""
         step = advance(plan, None)
-        while isinstance(step, FetchKeys | ReadBody):
+        while isinstance(step, FetchKeys | ReadBody | CollectMetrics):
             if isinstance(step, FetchKeys):
                 step = advance(plan, fetch_keys(step))
-            else:
+            elif isinstance(step, ReadBody):
                 step = advance(plan, read_body(step.max_bytes))
+            else:
+                step = advance(plan, collect_metrics())  # a few small files: no thread needed
         if isinstance(step, Response):
             return step
         try:

@@ -16,10 +16,13 @@ from typing import Any, Generic, TypeVar
 from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
 
 from core.api import Api
+from todo_api.observer import Observer
 from todo_api.settings import Settings
 
 Database = TypeVar("Database")
 
+EXCHANGE = "todo_api_exchange"
+"""Where a glue keeps the request's exchange (in the framework's `g`) for its error handlers."""
 BLUEPRINT = "todo_api"
 """The blueprint holding the API's error handlers; also the key in `app.extensions`."""
 ENDPOINT = f"{BLUEPRINT}.api"
@@ -27,13 +30,14 @@ CONVERTER = "todo_api_rest"
 
 
 class MountedApi(Generic[Database]):
-    """What each glue keeps in `app.extensions["todo_api"]`: the API, its settings, its
-    database once open, and whether migrations are still to run (each glue opens and
+    """What each glue keeps in `app.extensions["todo_api"]`: the API, its settings, what
+    observes its requests (access log, metrics), its database once open, and whether migrations are still to run (each glue opens and
     migrates in its own way: sync or async)."""
 
     def __init__(self, api: Api, settings: Settings) -> None:
         self.api = api
         self.settings = settings
+        self.observer = Observer(settings)
         self._database: Database | None = None
         self._migrations_pending = settings.migrate_on_start
 

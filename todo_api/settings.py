@@ -65,6 +65,23 @@ def parse_prepared_mode(text: str) -> PreparedMode:
     return cast(PreparedMode, lowered)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def parse_choice(name: str, text: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, in any case; the error lists them."""
+    if text.upper() not in {choice.upper() for choice in choices}:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {text!r}")
+    return next(choice for choice in choices if choice.upper() == text.upper())
+
+
+def parse_token(name: str, text: str | None) -> str | None:
+    """A bearer token to compare with: visible ASCII only (what a header carries intact)."""
+    if text is not None and not (16 <= len(text) <= 1024 and all("!" <= c <= "~" for c in text)):
+        raise ConfigError(f"{name} must be 16 to 1024 visible ASCII characters (`openssl rand -hex 32` makes one)")
+    return text
+
+
 def parse_origins(text: str) -> tuple[str, ...]:
     origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
     for origin in origins:
@@ -123,6 +140,12 @@ class Settings:
     body_read_timeout: float = 10.0
     write_timeout: float = 30.0
     wsgi_threads: int = WSGI_THREADS_PER_CONNECTION * DEFAULT_POOL_MAX_SIZE
+    log_format: str | None = None
+    """"json" or "text"; None: text when stderr is a terminal, else JSON."""
+    log_level: str = "INFO"
+    access_log: bool = True
+    metrics_enabled: bool = True
+    metrics_token: str | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -171,6 +194,11 @@ class Settings:
             body_read_timeout=seconds("BODY_READ_TIMEOUT", 10, 0.1, 600),
             write_timeout=seconds("WRITE_TIMEOUT", 30, 1, 3600),
             wsgi_threads=parse_int("WSGI_THREADS", threads, 1, 4096),
+            log_format=parse_choice("LOG_FORMAT", get("LOG_FORMAT"), ("json", "text")) if get("LOG_FORMAT") else None,
+            log_level=parse_choice("LOG_LEVEL", get("LOG_LEVEL") or "INFO", LOG_LEVELS),
+            access_log=parse_bool("ACCESS_LOG", env.get("ACCESS_LOG", "true")),
+            metrics_enabled=parse_bool("METRICS_ENABLED", env.get("METRICS_ENABLED", "true")),
+            metrics_token=parse_token("METRICS_TOKEN", get("METRICS_TOKEN")),
         )
 
     def require_database_url(self) -> str:

@@ -62,7 +62,8 @@ def build_api(settings: Settings) -> Api:
     limits = Limits(settings.max_tasks_per_user, settings.list_max_items, settings.require_if_match,
                     settings.idempotency_key_ttl)
     assets = docs_assets() if settings.docs_enabled else None
-    return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets)
+    return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets,
+               metrics=settings.metrics_enabled, metrics_token=settings.metrics_token)
 
 
 def core_request(

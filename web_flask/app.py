@@ -20,11 +20,13 @@ from werkzeug.routing import MapAdapter
 
 from core.api import Api
 from core.http import Request, Response, announces_body
+from core.keys import FetchedKeys, FetchKeys
 from storage import sync
 from storage.migrate import migrate_or_log
 from todo_api.keyfetch import fetch_keys
 from todo_api.mounting import (
     BLUEPRINT,
+    EXCHANGE,
     MountedApi,
     SoleRuleAdapter,
     install,
@@ -128,6 +130,11 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, everything: bool) -
     api = build_api(settings)
     mounted = Mounted(api, settings)
 
+    observer = mounted.observer
+
+    def counted_fetch(request: FetchKeys) -> FetchedKeys:
+        return observer.keys_fetched(fetch_keys(request))
+
     def dispatch(rest: str = "") -> ApiResponse:
         request = flask.request._get_current_object()  # type: ignore[attr-defined]  # once, not per attribute
         environ = request.environ
@@ -136,13 +143,24 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, everything: bool) -
         path = path_below(wsgi_text(environ.get("PATH_INFO", "")), prefix)
         base = request.script_root + prefix
         method = environ["REQUEST_METHOD"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
-        plan = api.handle(Request(method, path, request.query_string, headers, body, base))
-        return to_flask(mounted.database().run(plan, fetch_keys, lambda size: request.stream.read(size)))
+        core = Request(method, path, request.query_string, headers, body, base)
+        exchange = api.begin(core)
+        setattr(flask.g, EXCHANGE, exchange)  # for `refused`, should Flask raise on the way
+        database = mounted.database()
+        with observer.in_flight():
+            answer = database.run(api.handle(core, exchange), counted_fetch,
+                                  lambda size: request.stream.read(size), observer.exposition)
+        flask.g.pop(EXCHANGE)
+        observer.finished(exchange, database.usage())
+        return to_flask(answer)
 
     def refused(status: int, detail: str) -> ApiResponse:
         request = flask.request
-        return to_flask(api.error(core_request(request.method, request.path, b"", request.headers.items()),
-                                  status, detail))
+        core = core_request(request.method, request.path, b"", request.headers.items())
+        exchange = flask.g.pop(EXCHANGE, None) or api.begin(core)
+        answer = api.error(core, status, detail, exchange)
+        observer.finished(exchange)
+        return to_flask(answer)
 
     def framework_error(error: HTTPException) -> ApiResponse:
         return refused(error.code or 400, error.description or error.name)

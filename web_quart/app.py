@@ -20,11 +20,13 @@ from werkzeug.routing import MapAdapter
 
 from core.api import Api
 from core.http import BODY_READ_LIMIT, Request, Response, announces_body, lower_headers
+from core.keys import FetchedKeys, FetchKeys
 from storage import aio
 from storage.migrate import migrate_or_log
 from todo_api.keyfetch import fetch_keys_async
 from todo_api.mounting import (
     BLUEPRINT,
+    EXCHANGE,
     MountedApi,
     SoleRuleAdapter,
     install,
@@ -145,6 +147,11 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
     mounted = Mounted(api, settings)
     timeout = settings.body_read_timeout
 
+    observer = mounted.observer
+
+    async def counted_fetch(request: FetchKeys) -> FetchedKeys:
+        return observer.keys_fetched(await fetch_keys_async(request))
+
     async def dispatch(rest: str = "") -> ApiResponse:
         request = quart.request._get_current_object()  # type: ignore[attr-defined]  # once, not per attribute
         scope = request.scope
@@ -153,21 +160,31 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
         path = path_below(scope_path(scope), prefix)
         base = request.root_path + prefix
         method = scope["method"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
-        plan = api.handle(Request(method, path, request.query_string, headers, body, base))
+        core = Request(method, path, request.query_string, headers, body, base)
+        exchange = api.begin(core)
+        setattr(quart.g, EXCHANGE, exchange)  # for `refused`, should Quart raise on the way
         database = await mounted.database()
-        answer = await database.run(plan, fetch_keys_async, lambda size: read_body(request, size, timeout))
+        with observer.in_flight():
+            answer = await database.run(api.handle(core, exchange), counted_fetch,
+                                        lambda size: read_body(request, size, timeout), observer.exposition)
+        quart.g.pop(EXCHANGE)
+        observer.finished(exchange, database.usage())
         return to_quart(answer)
 
     def refused(status: int, detail: str) -> ApiResponse:
         """The core's JSON error for what Quart refused; for a websocket upgrade (werkzeug
         calls one to an HTTP route a bad request), 404: the API has no websocket routes."""
-        if not quart.has_request_context():
+        if quart.has_request_context():
+            request = quart.request
+            core = core_request(request.method, request.path, b"", request.headers.items())
+        else:
             websocket = quart.websocket
-            upgrade = core_request("GET", websocket.path, b"", websocket.headers.items())
-            return to_quart(api.error(upgrade, 404, "Not Found"))
-        request = quart.request
-        return to_quart(api.error(core_request(request.method, request.path, b"", request.headers.items()),
-                                  status, detail))
+            core = core_request("GET", websocket.path, b"", websocket.headers.items())
+            status, detail = 404, "Not Found"
+        exchange = quart.g.pop(EXCHANGE, None) or api.begin(core)
+        answer = api.error(core, status, detail, exchange)
+        observer.finished(exchange)
+        return to_quart(answer)
 
     async def framework_error(error: HTTPException) -> ApiResponse:
         return refused(error.code or 400, error.description or error.name)

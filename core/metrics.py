@@ -1,0 +1,76 @@
+"""What `/metrics` exposes, and who may read it: the metric table, the labels an
+exchange gets, and the route (on unless METRICS_ENABLED=false; METRICS_TOKEN guards it).
+
+The counting itself is I/O (every server process adds to files one scrape reads), so it
+lives outside the core (`todo_api.metrics`); the route asks its driver for the text
+with `CollectMetrics`, as a plan asks for rows.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Generator
+from typing import Literal
+
+import attrs
+
+from core.errors import ApiError
+from core.http import Response
+from core.plan import CollectMetrics
+from core.routes import Context, Operation, Route
+from core.tracing import Exchange
+
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+"""OpenTelemetry's advice for `http.server.request.duration`, in seconds."""
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""Prometheus's text exposition format."""
+
+
+@attrs.frozen(slots=True)
+class Metric:
+    name: str
+    kind: Literal["counter", "gauge", "histogram"]
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+REQUEST_DURATION = Metric("http_server_request_duration_seconds", "histogram",
+                          "Time from the request reaching the API to its answer, by route template.",
+                          ("method", "route", "status"))
+ACTIVE_REQUESTS = Metric("http_server_active_requests", "gauge", "Requests being handled now.")
+POOL_SIZE = Metric("todo_api_db_pool_size", "gauge", "Connections the database pools hold.")
+POOL_IN_USE = Metric("todo_api_db_pool_in_use", "gauge", "Pooled connections lent to a request.")
+POOL_WAITING = Metric("todo_api_db_pool_waiting", "gauge", "Requests waiting for a pooled connection.")
+DATABASE_ERRORS = Metric("todo_api_db_errors", "counter",
+                         "Statements that failed: a SQLSTATE, unreachable or pool_timeout.", ("kind",))
+JWKS_FETCHES = Metric("todo_api_jwks_fetches", "counter", "Fetches of the issuer's signing keys.")
+JWKS_FAILURES = Metric("todo_api_jwks_fetch_failures", "counter", "Fetches of the signing keys that failed.")
+TOKEN_CACHE = Metric("todo_api_token_cache_lookups", "counter",
+                     "Bearer tokens looked up in the cache of verified ones.", ("result",))
+METRICS = (REQUEST_DURATION, ACTIVE_REQUESTS, POOL_SIZE, POOL_IN_USE, POOL_WAITING, DATABASE_ERRORS,
+           JWKS_FETCHES, JWKS_FAILURES, TOKEN_CACHE)
+"""Every metric; a label's values are bounded (route templates, never raw paths or user ids)."""
+
+
+def duration_labels(exchange: Exchange) -> tuple[str, str, str]:
+    """method, route, status: an unmatched path's route is "" (no template to name)."""
+    return exchange.method, exchange.route or "", str(exchange.status)
+
+
+def metrics_routes(token: str | None) -> tuple[Route, ...]:
+    """`GET /metrics`; with a `token`, only for `Authorization: Bearer <token>`."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    def scrape(ctx: Context) -> Generator[CollectMetrics, bytes, Response]:
+        if expected is not None:
+            given = ctx.request.headers.get("authorization", "").encode("utf-8", "surrogatepass")
+            if not hmac.compare_digest(given, expected):
+                raise ApiError(401, "Metrics need the METRICS_TOKEN bearer token",
+                               (("WWW-Authenticate", 'Bearer realm="metrics"'),))
+        text = yield CollectMetrics()
+        return Response(200, (("Content-Type", CONTENT_TYPE), ("Cache-Control", "no-store")), text)
+
+    operation = Operation(scrape, "metrics", "Prometheus metrics of every server process", {200: None},
+                          uses_database=False)
+    return (Route("/metrics", {"GET": operation}, authenticated=False, documented=False),)

@@ -1,0 +1,104 @@
+"""One access line per request on "todo_api.access": its fields, in JSON and text, and
+what must never be in any line (a token, a body, a raw path, a database password)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from tests.api.clients import create_task, request
+from tests.api.test_request_ids import TRACE, closed_port
+from tests.helpers import make_token
+from core.tracing import RequestIdFilter
+from todo_api.logs import TEXT_FORMAT, JsonFormatter
+
+
+@pytest.fixture
+def access(caplog):
+    caplog.set_level(logging.INFO, logger="todo_api")
+
+    def lines(request_id: str) -> list[logging.LogRecord]:
+        return [record for record in caplog.records
+                if record.name == "todo_api.access" and record.request_id == request_id]
+    return lines
+
+
+def formatted(caplog) -> str:
+    """Every captured record as both formatters write it."""
+    text, as_json = logging.Formatter(TEXT_FORMAT), JsonFormatter()
+    for record in caplog.records:
+        if not hasattr(record, "request_id"):  # a library's record: no filter of ours saw it
+            RequestIdFilter().filter(record)
+    return "\n".join(f"{text.format(record)}\n{as_json.format(record)}" for record in caplog.records)
+
+
+def test_each_request_has_one_access_line_with_its_fields(client, user, access):
+    headers = {**user.headers, "X-Request-ID": "access-1", "traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}
+    answer = request(client, "GET", user.stats, headers=headers)
+    [line] = access("access-1")
+    entry = json.loads(JsonFormatter().format(line))
+    assert entry["time"].endswith("Z") and entry["level"] == "INFO" and entry["logger"] == "todo_api.access"
+    assert {key: entry[key] for key in ("request_id", "trace_id", "method", "route", "status", "bytes", "user_id")} == {
+        "request_id": "access-1", "trace_id": TRACE, "method": "GET", "route": "/api/{user_id}/stats",
+        "status": 200, "bytes": int(answer.header("content-length")), "user_id": user.id,
+    }
+    assert entry["duration_ms"] > 0
+    assert line.getMessage().startswith("GET /api/{user_id}/stats 200 ")
+
+
+def test_routes_are_templates_and_paths_never_show(client, user, access):
+    task = create_task(client, user, title="x")
+    request(client, "DELETE", user.task(task["id"]), headers={**user.headers, "X-Request-ID": "access-2"})
+    request(client, "GET", "/nope/%0A2026 ERROR forged", headers={"X-Request-ID": "access-3"})
+    request(client, "BREW", "/health", headers={"X-Request-ID": "access-4"})
+    request(client, "HEAD", "/health", headers={"X-Request-ID": "access-5"})
+    [delete], [unmatched], [invented], [head] = (access(f"access-{n}") for n in range(2, 6))
+    assert (delete.access["route"], delete.access["status"]) == ("/api/{user_id}/tasks/{task_id}", 204)
+    assert task["id"] not in delete.getMessage()
+    assert (unmatched.access["route"], unmatched.access["status"]) == (None, 404)
+    assert "forged" not in unmatched.getMessage()
+    assert (invented.access["method"], invented.access["status"]) == ("_OTHER", 405)
+    assert (head.access["method"], head.access["bytes"]) == ("HEAD", 0)
+
+
+def test_who_asked_is_named_and_a_token_is_never_logged(client, user, access, caplog):
+    token = make_token("mallory")
+    forged = user.headers["Authorization"][:-4] + "AAAA"
+    request(client, "GET", user.stats, headers={"Authorization": f"Bearer {token}", "X-Request-ID": "access-6"})
+    request(client, "GET", user.stats, headers={"Authorization": forged, "X-Request-ID": "access-7"})
+    [someone_elses], [forgery] = access("access-6"), access("access-7")
+    assert (someone_elses.access["status"], someone_elses.access["user_id"]) == (403, "mallory")
+    assert (forgery.access["status"], forgery.access["user_id"]) == (401, None)
+    everything = formatted(caplog)
+    assert token not in everything and forged.split()[1] not in everything
+
+
+def test_a_body_is_never_logged(client, user, access, caplog):
+    answer = request(client, "POST", user.tasks, headers={**user.headers, "X-Request-ID": "access-8"},
+                     json={"title": "my secret plan", "priority": "urgent", "category": "work"})
+    assert answer.status == 422
+    [line] = access("access-8")
+    assert line.access["status"] == 422
+    assert "my secret plan" not in formatted(caplog)
+
+
+def test_a_database_failure_logs_once_without_the_password(client, user, frontend_factory, caplog):
+    caplog.set_level(logging.INFO, logger="todo_api")
+    password = "hunter2-not-for-logs"
+    down = frontend_factory(client.name, pool_timeout=0.3, database_url=(
+        f"postgresql://postgres:{password}@127.0.0.1:{closed_port()}/x?connect_timeout=1"))
+    answer = request(down, "GET", user.stats, headers={**user.headers, "X-Request-ID": "access-9"})
+    assert answer.status == 503
+    mine = [record for record in caplog.records if getattr(record, "request_id", None) == "access-9"]
+    assert [record.levelname for record in mine if record.name == "todo_api"] == ["WARNING"]
+    assert [record.access["status"] for record in mine if record.name == "todo_api.access"] == [503]
+    assert password not in formatted(caplog)
+
+
+def test_access_log_off(client, user, frontend_factory, caplog):
+    quiet = frontend_factory(client.name, access_log=False)
+    caplog.set_level(logging.INFO, logger="todo_api")
+    assert request(quiet, "GET", user.stats, headers=user.headers).status == 200
+    assert [record for record in caplog.records if record.name == "todo_api.access"] == []
