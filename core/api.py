@@ -28,8 +28,8 @@ from core.errors import (
     not_found,
 )
 from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response, framed
-from core.metrics import metrics_routes
 from core.logsafe import TracebackBudget, quoted
+from core.metrics import metrics_routes
 from core.plan import Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Operation, Route, RouteTable
 from core.tracing import Exchange, begin

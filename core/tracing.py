@@ -69,7 +69,8 @@ class Exchange:
         subject may hold any character but NUL)."""
         user = f" user={quoted(self.user_id)}" if self.user_id is not None else ""
         route = self.route or "-"
-        return f"{self.method} {route} {self.status} {self.duration * 1000:.1f}ms {self.response_bytes}B{user}"
+        took = f"{self.duration * 1000:.1f}ms"
+        return f"{self.method} {route} {self.status} {took} {self.response_bytes}B{user}"
 
 
 NO_REQUEST = Exchange("-", None, "-", 0.0)

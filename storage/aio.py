@@ -22,6 +22,7 @@ from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    LentConnections,
     PoolUsage,
     auto_prepare_threshold,
     hung_up,
@@ -41,6 +42,7 @@ class Database:
         self.options = options
         self.pool = AsyncConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
         self.watchdog = Watchdog(options.statement_timeout)
+        self.lent = LentConnections()
 
     async def open(self) -> Database:
         """Opens in the background: start-up does not wait for the database."""
@@ -64,13 +66,14 @@ class Database:
         for _ in range(self.options.max_size + 1):
             async with self.pool.connection() as conn:
                 if not hung_up(conn.pgconn):
-                    yield conn
+                    with self.lent:
+                        yield conn
                     return
                 await conn.close()  # the pool replaces it
         raise psycopg.OperationalError("every pooled connection had been closed by the server")
 
     def usage(self) -> PoolUsage:
-        return pool_usage(self.pool.get_stats())
+        return pool_usage(self.pool.get_stats(), self.lent)
 
     async def execute(self, conn: psycopg.AsyncConnection, query: Query) -> Rows | StorageFailure:
         try:

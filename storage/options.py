@@ -11,6 +11,7 @@ every statement of a connection is known to reach the same server session.
 from __future__ import annotations
 
 import select
+import threading
 from typing import Any, Literal
 
 import attrs
@@ -60,10 +61,26 @@ class PoolUsage:
     waiting: int
 
 
-def pool_usage(stats: dict[str, int]) -> PoolUsage:
+class LentConnections:
+    """How many pooled connections requests hold now: counted by the driver, since the
+    pool counts a connection still being opened as taken."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()  # server threads share a sync pool
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+def pool_usage(stats: dict[str, int], lent: LentConnections) -> PoolUsage:
     """From psycopg_pool's `get_stats()` (the same keys for both kinds of pool)."""
-    size = stats.get("pool_size", 0)
-    return PoolUsage(size, size - stats.get("pool_available", 0), stats.get("requests_waiting", 0))
+    return PoolUsage(stats.get("pool_size", 0), lent.count, stats.get("requests_waiting", 0))
 
 
 def pool_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:

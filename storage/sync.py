@@ -21,6 +21,7 @@ from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    LentConnections,
     PoolUsage,
     auto_prepare_threshold,
     hung_up,
@@ -40,6 +41,7 @@ class Database:
         self.options = options
         self.pool = ConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
         self.watchdog = Watchdog(options.statement_timeout)
+        self.lent = LentConnections()
 
     def open(self) -> Database:
         """Opens in the background: start-up does not wait for the database."""
@@ -62,13 +64,14 @@ class Database:
         for _ in range(self.options.max_size + 1):
             with self.pool.connection() as conn:
                 if not hung_up(conn.pgconn):
-                    yield conn
+                    with self.lent:
+                        yield conn
                     return
                 conn.close()  # the pool replaces it
         raise psycopg.OperationalError("every pooled connection had been closed by the server")
 
     def usage(self) -> PoolUsage:
-        return pool_usage(self.pool.get_stats())
+        return pool_usage(self.pool.get_stats(), self.lent)
 
     def execute(self, conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
         try:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from types import FrameType
 
@@ -15,6 +17,7 @@ from storage.capacity import connections_available
 from storage.migrate import migrate
 from todo_api import devmode
 from todo_api.frontends import FRONTENDS
+from todo_api.metrics import MULTIPROCESS_DIRECTORY
 from todo_api.servers import server_command
 from todo_api.settings import ConfigError, Settings, load_settings
 
@@ -84,6 +87,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     settings, database, generated_secret = devmode.resolve(settings)
     host = args.host or settings.api_host
     port = args.port or settings.api_port
+    metrics_directory = None
     try:
         applied = migrate(settings.require_database_url())
         if applied:
@@ -101,6 +105,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         }
         if settings.better_auth_secret:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
+        if settings.metrics_enabled and MULTIPROCESS_DIRECTORY not in env:
+            # every worker adds its counts to files here; a scrape answered by any of them sums them
+            metrics_directory = tempfile.mkdtemp(prefix="todo-api-metrics-")
+            env[MULTIPROCESS_DIRECTORY] = metrics_directory
         # A WSGI worker serves one request per thread, and a request holds at most one
         # connection: at least as many threads as pooled connections keeps every connection
         # busy while each waits a network round trip; the spare ones (WSGI_THREADS) absorb
@@ -113,6 +121,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if database is not None:
             database.stop()
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
 
 
 def run_migrate(args: argparse.Namespace, settings: Settings) -> int:

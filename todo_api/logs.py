@@ -36,8 +36,8 @@ def log_access(exchange: Exchange) -> None:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC), level, logger, message, request and trace
-    ids, an access line's fields, and a traceback when there is one. JSON escapes every
+    """One JSON object per line: time (UTC), level, logger, process id, message, request
+    and trace ids, an access line's fields, and a traceback when there is one. JSON escapes every
     control character, so no value can start a line of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -46,6 +46,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
             "trace_id": None if trace_id == "-" else trace_id,
@@ -64,6 +65,7 @@ def configure_logging(settings: Settings) -> None:
     attach_request_ids()
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())  # other loggers' records (servers, libraries) too
-    handler.setFormatter(JsonFormatter() if log_format(settings) == "json" else logging.Formatter(TEXT_FORMAT))
+    as_json = log_format(settings) == "json"
+    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(TEXT_FORMAT))
     level = "DEBUG" if settings.debug else settings.log_level
     logging.basicConfig(level=level, handlers=[handler])

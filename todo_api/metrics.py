@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -24,7 +24,7 @@ from core.tracing import Exchange
 from storage.options import PoolUsage
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
-LIVE_GAUGE = "livesum"
+LIVE_GAUGE: Literal["livesum"] = "livesum"
 """A gauge's value is the sum over the processes alive (a dead worker's files are dropped)."""
 
 
@@ -32,7 +32,8 @@ def instrument(metric: Metric, registry: CollectorRegistry | None) -> Any:
     """The prometheus-client object for one row of the core's table."""
     labels = metric.labels
     if metric.kind == "histogram":
-        return Histogram(metric.name, metric.help, labels, registry=registry, buckets=metrics.DURATION_BUCKETS)
+        buckets = metrics.DURATION_BUCKETS
+        return Histogram(metric.name, metric.help, labels, registry=registry, buckets=buckets)
     if metric.kind == "gauge":
         return Gauge(metric.name, metric.help, labels, registry=registry, multiprocess_mode=LIVE_GAUGE)
     return Counter(metric.name, metric.help, labels, registry=registry)
@@ -45,7 +46,7 @@ def forget_dead_processes(directory: str) -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            mark_process_dead(pid, directory)
+            mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
         except PermissionError:
             pass  # alive, someone else's
 
@@ -58,7 +59,7 @@ class ProcessMetrics:
         directory = os.environ.get(MULTIPROCESS_DIRECTORY)
         if directory:
             forget_dead_processes(directory)
-            MultiProcessCollector(self.registry, directory)
+            MultiProcessCollector(self.registry, directory)  # type: ignore[no-untyped-call]
         own = None if directory else self.registry  # multiprocess: values go to files, read by the collector
         made = {metric.name: instrument(metric, own) for metric in metrics.METRICS}
         self.duration = made[metrics.REQUEST_DURATION.name]
@@ -69,7 +70,8 @@ class ProcessMetrics:
         self.database_errors = made[metrics.DATABASE_ERRORS.name]
         self.jwks_fetches = made[metrics.JWKS_FETCHES.name]
         self.jwks_failures = made[metrics.JWKS_FAILURES.name]
-        self.token_cache = {result: made[metrics.TOKEN_CACHE.name].labels(result) for result in ("hit", "miss")}
+        lookups = made[metrics.TOKEN_CACHE.name]
+        self.token_cache = {result: lookups.labels(result) for result in ("hit", "miss")}
         self._durations: dict[tuple[str, str, str], Any] = {}
 
     def finished(self, exchange: Exchange, pool: PoolUsage | None) -> None:

@@ -31,8 +31,8 @@ CONVERTER = "todo_api_rest"
 
 class MountedApi(Generic[Database]):
     """What each glue keeps in `app.extensions["todo_api"]`: the API, its settings, what
-    observes its requests (access log, metrics), its database once open, and whether migrations are still to run (each glue opens and
-    migrates in its own way: sync or async)."""
+    observes its requests (access log, metrics), its database once open, and whether
+    migrations are still to run (each glue opens and migrates in its own way: sync or async)."""
 
     def __init__(self, api: Api, settings: Settings) -> None:
         self.api = api

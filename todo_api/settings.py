@@ -78,7 +78,9 @@ def parse_choice(name: str, text: str, choices: tuple[str, ...]) -> str:
 def parse_token(name: str, text: str | None) -> str | None:
     """A bearer token to compare with: visible ASCII only (what a header carries intact)."""
     if text is not None and not (16 <= len(text) <= 1024 and all("!" <= c <= "~" for c in text)):
-        raise ConfigError(f"{name} must be 16 to 1024 visible ASCII characters (`openssl rand -hex 32` makes one)")
+        raise ConfigError(
+            f"{name} must be 16 to 1024 visible ASCII characters (`openssl rand -hex 32` makes one)"
+        )
     return text
 
 
@@ -160,6 +162,7 @@ class Settings:
         pool_size = parse_int("DB_POOL_MAX_SIZE", get("DB_POOL_MAX_SIZE") or str(DEFAULT_POOL_MAX_SIZE),
                               1, 1000)
         threads = get("WSGI_THREADS") or str(WSGI_THREADS_PER_CONNECTION * pool_size)
+        log_format = get("LOG_FORMAT")
         return cls(
             database_url=get("DATABASE_URL"),
             better_auth_secret=check_secret(secret) if secret else None,
@@ -194,7 +197,7 @@ class Settings:
             body_read_timeout=seconds("BODY_READ_TIMEOUT", 10, 0.1, 600),
             write_timeout=seconds("WRITE_TIMEOUT", 30, 1, 3600),
             wsgi_threads=parse_int("WSGI_THREADS", threads, 1, 4096),
-            log_format=parse_choice("LOG_FORMAT", get("LOG_FORMAT"), ("json", "text")) if get("LOG_FORMAT") else None,
+            log_format=parse_choice("LOG_FORMAT", log_format, ("json", "text")) if log_format else None,
             log_level=parse_choice("LOG_LEVEL", get("LOG_LEVEL") or "INFO", LOG_LEVELS),
             access_log=parse_bool("ACCESS_LOG", env.get("ACCESS_LOG", "true")),
             metrics_enabled=parse_bool("METRICS_ENABLED", env.get("METRICS_ENABLED", "true")),

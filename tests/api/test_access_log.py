@@ -8,10 +8,10 @@ import logging
 
 import pytest
 
+from core.tracing import RequestIdFilter
 from tests.api.clients import create_task, request
 from tests.api.test_request_ids import TRACE, closed_port
 from tests.helpers import make_token
-from core.tracing import RequestIdFilter
 from todo_api.logs import TEXT_FORMAT, JsonFormatter
 
 
