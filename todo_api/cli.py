@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -30,20 +31,33 @@ def curl_hint(settings: Settings, host: str, port: int) -> str:
     )
 
 
-STOP_GRACE_SECONDS = 15.0
+KILL_MARGIN_SECONDS = 3.0
+"""Past the grace period, the server's own kill of a stuck worker has had this long."""
 
 
-def supervise(server: subprocess.Popen[bytes]) -> int:
-    """Wait for the server; pass SIGTERM/SIGINT on, and kill it if it has not stopped in time.
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """In the server process before it starts (Linux): SIGTERM when `serve` dies, even by
+    SIGKILL, so a killed `serve` leaves no server holding the port."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
+    """Wait for the server; pass SIGTERM/SIGINT on, and kill it if it has not stopped
+    `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a margin later.
 
     The server runs in its own process group so that a stop reaches every worker, and so
-    that a server stuck in shutdown (a worker still booting, say) cannot outlive us.
+    that a server stuck in shutdown (granian's WSGI worker can deadlock on SIGTERM; a
+    worker still booting) cannot outlive us.
     """
     deadline: list[float] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
         if not deadline:
-            deadline.append(time.monotonic() + STOP_GRACE_SECONDS)
+            deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signum)
 
@@ -115,9 +129,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         # clients that send their bodies slowly.
         command = server_command(
             server_name, frontend.app, frontend.interface, host, port, args.workers,
-            threads=settings.wsgi_threads, reload=args.reload,
+            threads=settings.wsgi_threads, reload=args.reload, grace=settings.shutdown_grace_seconds,
         )
-        return supervise(subprocess.Popen(command, env=env, start_new_session=True))
+        server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
+        return supervise(server, settings.shutdown_grace_seconds)
     finally:
         if database is not None:
             database.stop()

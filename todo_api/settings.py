@@ -15,6 +15,7 @@ import attrs
 
 from core.auth import DEFAULT_MAX_LIFETIME_SECONDS
 from storage.options import DEFAULT_POOL_MAX_SIZE, PreparedMode
+from todo_api.servers import DEFAULT_SHUTDOWN_GRACE_SECONDS
 
 WSGI_THREADS_PER_CONNECTION = 4
 """A WSGI worker's threads per pooled connection: the spare threads wait for a connection
@@ -148,6 +149,7 @@ class Settings:
     access_log: bool = True
     metrics_enabled: bool = True
     metrics_token: str | None = attrs.field(default=None, repr=False)
+    shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -202,6 +204,7 @@ class Settings:
             access_log=parse_bool("ACCESS_LOG", env.get("ACCESS_LOG", "true")),
             metrics_enabled=parse_bool("METRICS_ENABLED", env.get("METRICS_ENABLED", "true")),
             metrics_token=parse_token("METRICS_TOKEN", get("METRICS_TOKEN")),
+            shutdown_grace_seconds=seconds("SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 1, 600),
         )
 
     def require_database_url(self) -> str:
