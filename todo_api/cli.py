@@ -49,9 +49,10 @@ def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
     """Wait for the server; pass SIGTERM/SIGINT on, and kill it if it has not stopped
     `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a margin later.
 
-    The server runs in its own process group so that a stop reaches every worker, and so
-    that a server stuck in shutdown (granian's WSGI worker can deadlock on SIGTERM; a
-    worker still booting) cannot outlive us.
+    The server runs in its own process group, so that a stop reaches every worker at
+    once (each stops accepting, then finishes what it is answering), and so that a server
+    stuck in shutdown (granian's WSGI worker can deadlock on SIGTERM; a worker still
+    booting) is killed whole and cannot outlive us.
     """
     deadline: list[float] = []
 
@@ -59,7 +60,7 @@ def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
         if not deadline:
             deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signum)
+            os.killpg(server.pid, signum)  # every worker stops accepting at once
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)

@@ -1,0 +1,156 @@
+"""Stopping `todo-api serve` on every server: requests in flight are answered, no new one
+is, the stop ends within SHUTDOWN_GRACE_SECONDS with exit status 0, and a `serve` killed
+outright leaves nothing that keeps the next one from starting.
+
+The slow requests are slow because the database is: it sits behind the benchmark's
+latency proxy (no hook in the API makes a request slow)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from benchmarks.load.latency import upstream_of
+from benchmarks.load.latency_proxy import LatencyProxy
+from tests.helpers import SECRET, make_token, new_user_id
+from tests.served import Server, call
+from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+
+SERVERS = [(frontend.name, name) for frontend in FRONTEND_TABLE.values() for name in frontend.servers]
+IN_FLIGHT = 32
+RTT_MS = 500
+GRACE_SECONDS = 10
+STOP_ROUNDS = int(os.environ.get("TODO_API_STOP_ROUNDS", "3"))
+"""Stops after load per server; the README's count comes from TODO_API_STOP_ROUNDS=20."""
+
+
+def outcome(port: int, path: str, headers: dict[str, str]) -> int | str:
+    """The status, or the name of what happened instead of an answer."""
+    try:
+        return call(port, "GET", path, headers)[0]
+    except OSError as error:  # refused, reset, closed without an answer
+        return type(error).__name__
+
+
+def stop(server: Server) -> tuple[int, float]:
+    """SIGTERM to `serve`, as a container runtime sends; its exit status and how long it took."""
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    status = server.process.wait(timeout=GRACE_SECONDS + 10)
+    return status, time.monotonic() - started
+
+
+@pytest.mark.parametrize("frontend, server_name", SERVERS)
+def test_a_stop_answers_the_requests_in_flight_and_no_new_one(frontend, server_name, database_url, tmp_path):
+    with LatencyProxy(upstream_of(database_url), RTT_MS) as proxy:
+        slow_database = make_conninfo(database_url, host="127.0.0.1", port=proxy.port)
+        server = Server(frontend, tmp_path, {
+            "DATABASE_URL": slow_database, "BETTER_AUTH_SECRET": SECRET, "DB_POOL_TIMEOUT": "30",
+            "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS)}, workers=2, server=server_name)
+        try:
+            user = new_user_id()
+            auth = {"Authorization": f"Bearer {make_token(user)}"}
+            stats = f"/api/{user}/stats"
+            with ThreadPoolExecutor(IN_FLIGHT) as pool:  # the pools open their connections first
+                assert set(pool.map(lambda n: outcome(server.port, stats, auth), range(IN_FLIGHT))) == {200}
+                in_flight = [pool.submit(outcome, server.port, stats, auth) for _ in range(IN_FLIGHT)]
+                time.sleep(0.3)  # sent; each waits at least a round trip to the database
+                assert not any(each.done() for each in in_flight)
+                started = time.monotonic()
+                server.process.send_signal(signal.SIGTERM)
+                time.sleep(0.2)
+                late = outcome(server.port, "/health", {})
+                answers = [each.result() for each in in_flight]
+            status = server.process.wait(timeout=GRACE_SECONDS + 10)
+            took = time.monotonic() - started
+        finally:
+            if server.process.poll() is None:
+                server.stop()
+    assert answers == [200] * IN_FLIGHT, server.lines[-20:]
+    assert late in {"ConnectionRefusedError", "ConnectionResetError", "RemoteDisconnected"}, late
+    assert (status, took < GRACE_SECONDS) == (0, True), (status, took, server.lines[-20:])
+
+
+@pytest.mark.parametrize("frontend, server_name", SERVERS)
+def test_stops_after_load_end_within_the_grace_period(frontend, server_name, database_url, tmp_path):
+    """Counted over rounds: granian 2.8.7's WSGI worker could deadlock on SIGTERM after load."""
+    user = new_user_id()
+    auth = {"Authorization": f"Bearer {make_token(user)}"}
+    results = []
+    for _ in range(STOP_ROUNDS):
+        server = Server(frontend, tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET,
+                                             "SHUTDOWN_GRACE_SECONDS": "5"}, workers=2, server=server_name)
+        port = server.port
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda n, port=port: outcome(port, f"/api/{user}/stats", auth), range(400)))
+        status, took = stop(server)
+        killed = any("did not stop in time" in line for line in server.lines)
+        results.append((status, round(took, 1), killed))
+    print(f"{frontend}-{server_name} stops (status, seconds, killed by serve): {results}")
+    assert all(status == 0 and took < 5 and not killed for status, took, killed in results), results
+
+
+def port_free(port: int) -> bool:
+    return outcome(port, "/health", {}) == "ConnectionRefusedError"
+
+
+def embedded_postgres_pid(data_dir: Path) -> int | None:
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    if not pid_file.is_file():
+        return None
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def wait_until(condition, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def kill_serve(server: Server) -> None:
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(timeout=10)
+    assert wait_until(lambda: port_free(server.port)), "the server outlived serve"
+
+
+def test_a_killed_serve_leaves_nothing_that_stops_the_next_one(tmp_path):
+    """SIGKILL to `serve` (a runtime's stop timeout ran out): its server follows it; the
+    embedded PostgreSQL it started is left running, and the next `serve` reuses it, then
+    stops it at exit as if it had started it. A PostgreSQL killed too leaves a stale
+    postmaster.pid, which is no obstacle either."""
+    data_dir = tmp_path / "data"
+    env = {"TODO_API_DATA_DIR": str(data_dir)}
+    first = Server("flask", tmp_path, env)
+    postgres = embedded_postgres_pid(data_dir)
+    assert postgres is not None
+    kill_serve(first)
+    assert embedded_postgres_pid(data_dir) == postgres  # left behind: nothing runs in a killed process
+
+    second = Server("quart", tmp_path, env)
+    assert embedded_postgres_pid(data_dir) == postgres
+    assert stop(second)[0] == 0
+    assert wait_until(lambda: embedded_postgres_pid(data_dir) is None), "the reused database was not stopped"
+
+    third = Server("flask", tmp_path, env)
+    postgres = embedded_postgres_pid(data_dir)
+    kill_serve(third)
+    os.kill(postgres, signal.SIGKILL)  # postmaster.pid stays behind
+    assert wait_until(lambda: embedded_postgres_pid(data_dir) is None)
+    assert (data_dir / "pgdata" / "postmaster.pid").is_file()
+    fourth = Server("quart", tmp_path, env)
+    assert call(fourth.port, "GET", "/ready")[0] == 200
+    assert stop(fourth)[0] == 0
