@@ -1,15 +1,16 @@
 """What `/metrics` exposes, and who may read it: the metric table, the labels an
 exchange gets, and the route (on unless METRICS_ENABLED=false; METRICS_TOKEN guards it).
 
-The counting itself is I/O (every server process adds to files one scrape reads), so it
-lives outside the core (`todo_api.metrics`); the route asks its driver for the text
-with `CollectMetrics`, as a plan asks for rows.
+The counting is I/O (every server process writes its totals to a file that a scrape
+reads), so it lives outside the core (`todo_api.metrics`); the route asks its driver for
+the text with `CollectMetrics`, as a plan asks for rows, and `exposition` here renders
+the summed totals in Prometheus's text format.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Generator
+from collections.abc import Generator, Mapping, Sequence
 from typing import Literal
 
 import attrs
@@ -51,6 +52,67 @@ TOKEN_CACHE = Metric("todo_api_token_cache_lookups", "counter",
 METRICS = (REQUEST_DURATION, ACTIVE_REQUESTS, POOL_SIZE, POOL_IN_USE, POOL_WAITING, DATABASE_ERRORS,
            JWKS_FETCHES, JWKS_FAILURES, TOKEN_CACHE)
 """Every metric; a label's values are bounded (route templates, never raw paths or user ids)."""
+
+
+@attrs.frozen(slots=True)
+class Totals:
+    """Every metric's value, summed over the server processes: counters by (name, label
+    values); the duration histogram by label values, as counts per bucket (not
+    cumulative; the last is past 10 s) and the sum of durations; gauges by name."""
+
+    counters: Mapping[tuple[str, tuple[str, ...]], float]
+    durations: Mapping[tuple[str, ...], tuple[Sequence[float], float]]
+    gauges: Mapping[str, float]
+
+
+def label_text(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
+    """`{a="x",b="y"}` with Prometheus's escapes (a route template holds none, but a
+    SQLSTATE or a future label must not break the format)."""
+    pairs = [f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True)]
+    if extra:
+        pairs.append(extra)
+    return "{" + ",".join(pairs) + "}" if pairs else ""
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def number(value: float) -> str:
+    return repr(float(value)) if value != int(value) else f"{int(value)}.0"
+
+
+def exposition(totals: Totals) -> bytes:
+    """The text format (version 0.0.4): HELP and TYPE for every metric, then its samples."""
+    lines: list[str] = []
+    for metric in METRICS:
+        name = f"{metric.name}_total" if metric.kind == "counter" else metric.name
+        lines += [f"# HELP {name} {metric.help}", f"# TYPE {name} {metric.kind}"]
+        if metric.kind == "counter":
+            counted = sorted((values, value) for (of, values), value in totals.counters.items()
+                             if of == metric.name)
+            lines += [f"{name}{label_text(metric.labels, values)} {number(value)}"
+                      for values, value in counted]
+        elif metric.kind == "gauge":
+            lines.append(f"{name} {number(totals.gauges.get(metric.name, 0.0))}")
+        else:
+            for values, (counts, total) in sorted(totals.durations.items()):
+                lines += histogram_lines(metric, values, counts, total)
+    return ("\n".join(lines) + "\n").encode()
+
+
+def histogram_lines(metric: Metric, values: tuple[str, ...], counts: Sequence[float], total: float
+                    ) -> list[str]:
+    """Cumulative buckets, then the sum and the count, of one series."""
+    lines, cumulative = [], 0.0
+    for bound, count in zip((*DURATION_BUCKETS, "+Inf"), counts, strict=True):
+        cumulative += count
+        labels = label_text(metric.labels, values, 'le="' + str(bound) + '"')
+        lines.append(f"{metric.name}_bucket{labels} {number(cumulative)}")
+    labels = label_text(metric.labels, values)
+    lines.append(f"{metric.name}_sum{labels} {number(total)}")
+    lines.append(f"{metric.name}_count{labels} {number(cumulative)}")
+    return lines
 
 
 def duration_labels(exchange: Exchange) -> tuple[str, str, str]:

@@ -64,6 +64,10 @@ class Exchange:
             "user_id": self.user_id,
         }
 
+    def access_summary(self) -> str:
+        """The message of a JSON access line (its fields say the rest)."""
+        return f"{self.method} {self.route or '-'} {self.status}"
+
     def access_line(self) -> str:
         """The access log's fields as text for a terminal; the user id quoted (a token's
         subject may hold any character but NUL)."""

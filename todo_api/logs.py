@@ -3,23 +3,40 @@ or text for a terminal (LOG_FORMAT; by default text only when stderr is a termin
 
 Every line the API logs carries the request id (and the W3C trace id, "-" or null when
 none) of the request that caused it: `core.tracing`'s filter sits on the "todo_api"
-logger, put there when an API is built (`attach_request_ids`), so in-process apps get it
-too. Each request ends with one line on "todo_api.access" (ACCESS_LOG=false: none),
+loggers, put there when an API is built (`attach_request_ids`), so in-process apps get
+it too. Each request ends with one line on "todo_api.access" (ACCESS_LOG=false: none),
 whose fields come from the core's `Exchange`.
+
+A line per request must cost little (README, "Operating": under 5% of throughput). In a
+server process that logs JSON (`configure_logging`), an access line is therefore written
+straight to stderr, one `write` per line, the same object a `JsonFormatter` would make
+of the record but without building one; elsewhere (an app embedded in a host, a
+terminal) it goes through the logger, to whatever handlers the host set.
 """
 
 from __future__ import annotations
 
-import json
+import atexit
+import collections
 import logging
+import os
+import select
 import sys
+import threading
+import time
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
 
 from core.tracing import Exchange, RequestIdFilter
 from todo_api.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(trace_id)s]: %(message)s"
-access_log = logging.getLogger("todo_api.access")
+BATCH_SECONDS = 0.1
+"""How late an access line may reach stderr (a worker killed outright loses as much)."""
+ACCESS_LOGGER = "todo_api.access"
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 def attach_request_ids() -> None:
@@ -29,21 +46,43 @@ def attach_request_ids() -> None:
             logger.addFilter(RequestIdFilter())
 
 
-def log_access(exchange: Exchange) -> None:
-    """The request's access line (at INFO: LOG_LEVEL=WARNING silences it too)."""
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info("%s", exchange.access_line(), extra={"access": exchange.access_fields()})
+class UtcClock:
+    """ISO 8601 times with milliseconds; the seconds' text is made once per second (kept
+    with its second in one tuple, so threads never see one without the other)."""
+
+    def __init__(self) -> None:
+        self._second: tuple[int, str] = (-1, "")
+
+    def text(self, created: float) -> str:
+        second = int(created)
+        cached, text = self._second
+        if second != cached:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, text)
+        return f"{text}.{int((created - second) * 1000):03d}Z"
+
+
+def json_line(value: object) -> bytes:
+    """A JSON value and a newline. Control characters are escaped by JSON itself; the
+    line and paragraph separators too, which some log viewers would start a line at."""
+    line = orjson.dumps(value)
+    if b"\xe2\x80\xa8" in line or b"\xe2\x80\xa9" in line:
+        line = line.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return line + b"\n"
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC), level, logger, process id, message, request
-    and trace ids, an access line's fields, and a traceback when there is one. JSON escapes every
-    control character, so no value can start a line of its own."""
+    and trace ids, an access line's fields, and a traceback when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = UtcClock()
 
     def format(self, record: logging.LogRecord) -> str:
         trace_id = getattr(record, "trace_id", "-")
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+        entry: dict[str, Any] = {
+            "time": self.clock.text(record.created),
             "level": record.levelname,
             "logger": record.name,
             "pid": record.process,
@@ -54,7 +93,93 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "access", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+        return json_line(entry)[:-1].decode()
+
+
+def json_text(value: str | None) -> str:
+    """A JSON string (or null) for a value the client chose."""
+    return "null" if value is None else json_line(value)[:-1].decode()
+
+
+class DirectAccessLines:
+    """Access lines as JSON straight to a file descriptor (stderr), in batches.
+
+    A line is one f-string, not a dictionary encoded: every value but the user id is the
+    API's own and needs no escaping (a method label, a route template, numbers, a request
+    id of safe characters, a trace id in hex); the user id is encoded as JSON. Lines wait
+    in a queue that a thread of the process writes every BATCH_SECONDS (and at exit), in
+    writes of whole lines up to PIPE_BUF, which no other process's line can cut into: a
+    write per request would also hand the GIL to another of a WSGI worker's threads."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.clock = UtcClock()
+        self.pending: collections.deque[str] = collections.deque()
+        self._writing_in: int | None = None
+        atexit.register(self.flush)
+
+    def write(self, exchange: Exchange) -> None:
+        route = "null" if exchange.route is None else f'"{exchange.route}"'
+        trace_id = "null" if exchange.trace_id is None else f'"{exchange.trace_id}"'
+        line = (
+            f'{{"time":"{self.clock.text(time.time())}","level":"INFO","logger":"{ACCESS_LOGGER}",'
+            f'"pid":{os.getpid()},"message":"{exchange.access_summary()}",'
+            f'"request_id":"{exchange.request_id}","trace_id":{trace_id},"method":"{exchange.method}",'
+            f'"route":{route},"status":{exchange.status},"duration_ms":{exchange.duration * 1000:.3f},'
+            f'"bytes":{exchange.response_bytes},"user_id":{json_text(exchange.user_id)}}}\n'
+        )
+        self.pending.append(line)
+        if self._writing_in != os.getpid():  # this process (a forked worker too) has no writer yet
+            self._start_writer()
+
+    def _start_writer(self) -> None:
+        self._writing_in = os.getpid()
+        threading.Thread(target=self._write_forever, name="todo-api-access-log", daemon=True).start()
+
+    def _write_forever(self) -> None:
+        while True:
+            time.sleep(BATCH_SECONDS)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is queued, in writes of whole lines of at most PIPE_BUF bytes."""
+        batch: list[bytes] = []
+        size = 0
+        while self.pending:
+            line = self.pending.popleft().encode()
+            if size + len(line) > select.PIPE_BUF and batch:
+                os.write(self.descriptor, b"".join(batch))
+                batch, size = [], 0
+            batch.append(line)
+            size += len(line)
+        if batch:
+            os.write(self.descriptor, b"".join(batch))
+
+
+direct_access_lines: DirectAccessLines | None = None
+"""Set by `configure_logging` when this process logs JSON to stderr."""
+
+
+class AccessLine:
+    """The message of an access record, made only when a handler formats it."""
+
+    __slots__ = ("exchange",)
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+
+    def __str__(self) -> str:
+        return self.exchange.access_line()
+
+
+def log_access(exchange: Exchange) -> None:
+    """The request's access line (at INFO: LOG_LEVEL=WARNING silences it too)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    if direct_access_lines is not None:
+        direct_access_lines.write(exchange)
+    else:
+        access_log.info(AccessLine(exchange), extra={"access": exchange.access_fields()})
 
 
 def log_format(settings: Settings) -> str:
@@ -62,6 +187,7 @@ def log_format(settings: Settings) -> str:
 
 
 def configure_logging(settings: Settings) -> None:
+    global direct_access_lines
     attach_request_ids()
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())  # other loggers' records (servers, libraries) too
@@ -69,3 +195,4 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(TEXT_FORMAT))
     level = "DEBUG" if settings.debug else settings.log_level
     logging.basicConfig(level=level, handlers=[handler])
+    direct_access_lines = DirectAccessLines(sys.stderr.fileno()) if as_json else None

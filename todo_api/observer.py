@@ -3,8 +3,7 @@ then write its access line and add it to the metrics. One class, so the two cann
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from core.keys import FetchedKeys
 from core.tracing import Exchange
@@ -21,25 +20,31 @@ class Observer:
         self.access_log = settings.access_log
         self.metrics: ProcessMetrics | None = process_metrics() if settings.metrics_enabled else None
 
-    @contextmanager
-    def in_flight(self) -> Iterator[None]:
-        if self.metrics is None:
-            yield
-            return
-        self.metrics.active.inc()
-        try:
-            yield
-        finally:
-            self.metrics.active.dec()
+    def __enter__(self) -> None:
+        """`with observer:` around the handling of a request: it counts as in flight."""
+        if self.metrics is not None:
+            self.metrics.started()
 
-    def finished(self, exchange: Exchange, pool: PoolUsage | None = None) -> None:
+    def __exit__(self, *exc_info: object) -> None:
+        if self.metrics is not None:
+            self.metrics.stopped()
+
+    def finished(self, exchange: Exchange) -> None:
         if self.access_log:
             log_access(exchange)
         if self.metrics is not None:
-            self.metrics.finished(exchange, pool)
+            self.metrics.finished(exchange)
 
     def keys_fetched(self, fetched: FetchedKeys) -> FetchedKeys:
         return self.metrics.keys_fetched(fetched) if self.metrics is not None else fetched
+
+    def watch_pool(self, usage: Callable[[], PoolUsage]) -> None:
+        if self.metrics is not None:
+            self.metrics.watch_pool(usage)
+
+    def forget_pool(self, usage: Callable[[], PoolUsage]) -> None:
+        if self.metrics is not None:
+            self.metrics.forget_pool(usage)
 
     def exposition(self) -> bytes:
         """Every server process's metrics in Prometheus's text format."""

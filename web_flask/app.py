@@ -93,12 +93,14 @@ class Mounted(MountedApi[sync.Database]):
                 self._migrations_pending = not migrate_or_log(conninfo)
             if self._database is None:
                 self._database = sync.Database(conninfo, database_options(self.settings)).open()
+                self.observer.watch_pool(self._database.usage)
                 atexit.register(self.close)
         return self
 
     def close(self) -> None:
         with self._lock:
             if self._database is not None:
+                self.observer.forget_pool(self._database.usage)
                 self._database.close()
                 self._database = None
 
@@ -147,11 +149,11 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, everything: bool) -
         exchange = api.begin(core)
         setattr(flask.g, EXCHANGE, exchange)  # for `refused`, should Flask raise on the way
         database = mounted.database()
-        with observer.in_flight():
+        with observer:  # in flight
             answer = database.run(api.handle(core, exchange), counted_fetch,
                                   lambda size: request.stream.read(size), observer.exposition)
         flask.g.pop(EXCHANGE)
-        observer.finished(exchange, database.usage())
+        observer.finished(exchange)
         return to_flask(answer)
 
     def refused(status: int, detail: str) -> ApiResponse:

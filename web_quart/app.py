@@ -99,6 +99,7 @@ class Mounted(MountedApi[aio.Database]):
     async def open(self) -> None:
         conninfo = self.settings.require_database_url()
         self._database = await aio.Database(conninfo, database_options(self.settings)).open()
+        self.observer.watch_pool(self._database.usage)
         await self._migrate()
 
     async def database(self) -> aio.Database:
@@ -114,6 +115,7 @@ class Mounted(MountedApi[aio.Database]):
 
     async def close(self) -> None:
         if self._database is not None:
+            self.observer.forget_pool(self._database.usage)
             await self._database.close()
             self._database = None
 
@@ -164,11 +166,11 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -
         exchange = api.begin(core)
         setattr(quart.g, EXCHANGE, exchange)  # for `refused`, should Quart raise on the way
         database = await mounted.database()
-        with observer.in_flight():
+        with observer:  # in flight
             answer = await database.run(api.handle(core, exchange), counted_fetch,
                                         lambda size: read_body(request, size, timeout), observer.exposition)
         quart.g.pop(EXCHANGE)
-        observer.finished(exchange, database.usage())
+        observer.finished(exchange)
         return to_quart(answer)
 
     def refused(status: int, detail: str) -> ApiResponse:

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from benchmarks.load import dataset, generators, latency, polling, report
+from benchmarks.load import dataset, generators, latency, observing, polling, report
 from benchmarks.load.servers import KINDS, Running, Target, all_targets
 from todo_api.frontends import FRONTENDS
 
@@ -67,9 +67,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", nargs="+", help="only these servers (default: all)")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     parser.add_argument("--endpoints", nargs="+", default=["list", "list_filtered", "stats", "stats_10k"])
-    parser.add_argument("--parts", nargs="+", default=["servers", "latency", "polling"],
-                        choices=["servers", "latency", "polling"],
-                        help="servers: every app under every server; latency: the database-latency axis")
+    parser.add_argument("--parts", nargs="+", default=["servers", "latency", "polling", "observing"],
+                        choices=["servers", "latency", "polling", "observing"],
+                        help="servers: every app under every server; latency: the database-latency axis; "
+                             "observing: access log and metrics on and off")
     parser.add_argument("--latencies", nargs="+", type=float, default=[0, 2, 10, 30],
                         help="database round trips to sweep, in ms (--short: 10)")
     parser.add_argument("--latency-servers", nargs="+",
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             poll_users = {"25 tasks": (f"/api/{users[0]}/tasks", dataset.token_for(users[0], SECRET)),
                           "10,000 tasks": (f"/api/{big}/tasks", dataset.token_for(big, SECRET))}
             poll_cells = polling.sweep(args, poll_users, env, workdir)
+        observe_cells = observing.sweep(args, sets, env, workdir) if "observing" in args.parts else []
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -156,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + latency.save(latency_cells, args.out, args.connections), flush=True)
     if poll_cells:
         print("\n" + polling.save(poll_cells, args.out), flush=True)
+    if observe_cells:
+        print("\n" + observing.save(observe_cells, args.out), flush=True)
     print(f"wrote the results to {args.out}/ in {time.monotonic() - started:.0f} s")
-    every_cell: list[report.Cell | latency.LatencyCell] = [*cells, *latency_cells]
+    every_cell: list[report.Cell | latency.LatencyCell | observing.ObserveCell] = [
+        *cells, *latency_cells, *observe_cells]
     failed = [c for c in every_cell if c.result.errors or c.result.non200 or not c.result.requests]
     for cell in failed:
         print(f"FAILED {cell.target.name} {cell.endpoint}: {cell.result}", file=sys.stderr)

@@ -7,12 +7,14 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import attrs
 
 from todo_api.frontends import FRONTENDS
+from todo_api.metrics import MULTIPROCESS_DIRECTORY
 from todo_api.servers import server_command
 from todo_api.settings import Settings
 
@@ -82,6 +84,8 @@ class Running:
     ) -> Running:
         """Start `target` on a free port, its log in `workdir`, and wait until it answers."""
         log = workdir / f"{target.name.replace('/', '-')}{'-' + tag if tag else ''}.log"
+        if target.kind == "api":  # the workers' shared metrics, as `todo-api serve` gives them
+            env = {**env, MULTIPROCESS_DIRECTORY: tempfile.mkdtemp(prefix="metrics-", dir=workdir)}
         server = cls(target, free_port(), workers, env, str(log))
         try:
             server.wait_ready()

@@ -4,6 +4,7 @@ counts every worker's requests."""
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import Server, call
 from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+from todo_api.metrics import FLUSH_SECONDS
 
 METRICS_TOKEN = "scrape-" + "s" * 32
 REQUESTS = 64
@@ -46,6 +48,7 @@ def test_a_scrape_counts_every_workers_requests_and_every_line_is_json(frontend,
             statuses = list(pool.map(lambda n: call(server.port, "GET", stats, auth)[0], range(REQUESTS)))
         assert statuses == [200] * REQUESTS
         assert call(server.port, "GET", "/metrics")[0] == 401
+        time.sleep(2 * FLUSH_SECONDS)  # each worker writes its totals for the others' scrapes
 
         route = (("method", "GET"), ("route", "/api/{user_id}/stats"), ("status", "200"))
         for _ in range(4):  # whichever worker answers the scrape, it counts all of them
@@ -56,7 +59,7 @@ def test_a_scrape_counts_every_workers_requests_and_every_line_is_json(frontend,
             cache = sum(counted[("todo_api_token_cache_lookups_total", (("result", result),))]
                         for result in ("hit", "miss"))
             assert cache == REQUESTS
-            assert counted[("http_server_active_requests", ())] == 1  # the scrape itself
+            assert 1 <= counted[("http_server_active_requests", ())] <= 2  # scrapes: this one, maybe the last
             assert counted[("todo_api_db_pool_in_use", ())] == 0
             assert counted[("todo_api_db_pool_size", ())] >= 2  # each worker's pool holds one at least
 

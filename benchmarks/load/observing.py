@@ -1,0 +1,76 @@
+"""The cost of operating it: each frontend under its default server with its access log
+and metrics on (the default: one JSON line per request to the server's log file, every
+worker's counts in PROMETHEUS_MULTIPROC_DIR) and off (ACCESS_LOG=false,
+METRICS_ENABLED=false), side by side, alternating, so a drifting machine weighs on both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import attrs
+
+from benchmarks.load import generators
+from benchmarks.load.generators import Measurement
+from benchmarks.load.servers import Running, Target
+from todo_api.frontends import FRONTENDS
+
+OFF = {"ACCESS_LOG": "false", "METRICS_ENABLED": "false"}
+ENDPOINTS = ("list", "stats")
+
+
+@attrs.frozen
+class ObserveCell:
+    target: Target
+    endpoint: str
+    observed: bool
+    round: int
+    result: Measurement
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.result.errors or self.result.non200 or not self.result.requests)
+
+
+def sweep(args: argparse.Namespace, sets: dict[str, tuple[list[tuple[str, str]], Path]], env: dict[str, str],
+          workdir: Path) -> list[ObserveCell]:
+    cells: list[ObserveCell] = []
+    rounds = 1 if args.short else 2
+    for framework in args.frameworks:
+        target = Target(framework, FRONTENDS[framework].default_server, "api")
+        for round_number in range(rounds):
+            for observed in (True, False):
+                setting = "on" if observed else "off"
+                print(f"[observing] {target.label}, access log and metrics {setting}", flush=True)
+                server = Running.start(target, args.workers, env if observed else {**env, **OFF}, workdir,
+                                       tag=f"observing-{setting}-{round_number}")
+                try:
+                    for endpoint in ENDPOINTS:
+                        result = generators.measure_endpoint(server.port, endpoint, sets[endpoint],
+                                                             args.connections, args.warmup, args.seconds)
+                        cells.append(ObserveCell(target, endpoint, observed, round_number, result))
+                finally:
+                    server.stop()
+    return cells
+
+
+def save(cells: list[ObserveCell], out: Path) -> str:
+    """The mean over rounds of each setting, and on as a share of off."""
+    lines = ["| app · server | endpoint | on: req/s | off: req/s | on / off |", "|---|---|---:|---:|---:|"]
+    for label, endpoint in dict.fromkeys((c.target.label, c.endpoint) for c in cells):
+        on, off = (statistics.mean(c.result.rps for c in cells
+                                   if (c.target.label, c.endpoint, c.observed) == (label, endpoint, observed))
+                   for observed in (True, False))
+        lines.append(f"| {label} | {endpoint} | {on:,.0f} | {off:,.0f} | {on / off:.3f} |")
+    table = "\n".join(lines)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "observing.md").write_text(table + "\n")
+    (out / "observing.json").write_text(json.dumps([
+        {"target": c.target.name, "endpoint": c.endpoint, "observed": c.observed, "round": c.round,
+         **attrs.asdict(c.result), "rps": c.result.rps}
+        for c in cells
+    ], indent=2) + "\n")
+    return table
