@@ -81,16 +81,18 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         trace_id = getattr(record, "trace_id", "-")
+        exchange: Exchange | None = getattr(record, "exchange", None)  # an access line's
         entry: dict[str, Any] = {
             "time": self.clock.text(record.created),
             "level": record.levelname,
             "logger": record.name,
             "pid": record.process,
-            "message": record.getMessage(),
+            "message": exchange.access_summary() if exchange else record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
             "trace_id": None if trace_id == "-" else trace_id,
         }
-        entry.update(getattr(record, "access", {}))
+        if exchange is not None:
+            entry.update(exchange.access_fields())
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json_line(entry)[:-1].decode()
@@ -179,7 +181,7 @@ def log_access(exchange: Exchange) -> None:
     if direct_access_lines is not None:
         direct_access_lines.write(exchange)
     else:
-        access_log.info(AccessLine(exchange), extra={"access": exchange.access_fields()})
+        access_log.info(AccessLine(exchange), extra={"exchange": exchange})
 
 
 def log_format(settings: Settings) -> str:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 
 import pytest
 
-from core.tracing import RequestIdFilter
+from core.tracing import Exchange, RequestIdFilter
 from tests.api.clients import create_task, request
 from tests.api.test_request_ids import TRACE, closed_port
 from tests.helpers import make_token
-from todo_api.logs import TEXT_FORMAT, JsonFormatter
+from todo_api.logs import TEXT_FORMAT, AccessLine, DirectAccessLines, JsonFormatter
 
 
 @pytest.fixture
@@ -23,6 +24,10 @@ def access(caplog):
         return [record for record in caplog.records
                 if record.name == "todo_api.access" and record.request_id == request_id]
     return lines
+
+
+def fields(record: logging.LogRecord) -> dict[str, object]:
+    return record.exchange.access_fields()  # type: ignore[attr-defined, no-any-return]
 
 
 def formatted(caplog) -> str:
@@ -55,12 +60,12 @@ def test_routes_are_templates_and_paths_never_show(client, user, access):
     request(client, "BREW", "/health", headers={"X-Request-ID": "access-4"})
     request(client, "HEAD", "/health", headers={"X-Request-ID": "access-5"})
     [delete], [unmatched], [invented], [head] = (access(f"access-{n}") for n in range(2, 6))
-    assert (delete.access["route"], delete.access["status"]) == ("/api/{user_id}/tasks/{task_id}", 204)
+    assert (fields(delete)["route"], fields(delete)["status"]) == ("/api/{user_id}/tasks/{task_id}", 204)
     assert task["id"] not in delete.getMessage()
-    assert (unmatched.access["route"], unmatched.access["status"]) == (None, 404)
+    assert (fields(unmatched)["route"], fields(unmatched)["status"]) == (None, 404)
     assert "forged" not in unmatched.getMessage()
-    assert (invented.access["method"], invented.access["status"]) == ("_OTHER", 405)
-    assert (head.access["method"], head.access["bytes"]) == ("HEAD", 0)
+    assert (fields(invented)["method"], fields(invented)["status"]) == ("_OTHER", 405)
+    assert (fields(head)["method"], fields(head)["bytes"]) == ("HEAD", 0)
 
 
 def test_who_asked_is_named_and_a_token_is_never_logged(client, user, access, caplog):
@@ -69,8 +74,8 @@ def test_who_asked_is_named_and_a_token_is_never_logged(client, user, access, ca
     request(client, "GET", user.stats, headers={"Authorization": f"Bearer {token}", "X-Request-ID": "access-6"})
     request(client, "GET", user.stats, headers={"Authorization": forged, "X-Request-ID": "access-7"})
     [someone_elses], [forgery] = access("access-6"), access("access-7")
-    assert (someone_elses.access["status"], someone_elses.access["user_id"]) == (403, "mallory")
-    assert (forgery.access["status"], forgery.access["user_id"]) == (401, None)
+    assert (fields(someone_elses)["status"], fields(someone_elses)["user_id"]) == (403, "mallory")
+    assert (fields(forgery)["status"], fields(forgery)["user_id"]) == (401, None)
     everything = formatted(caplog)
     assert token not in everything and forged.split()[1] not in everything
 
@@ -80,7 +85,7 @@ def test_a_body_is_never_logged(client, user, access, caplog):
                      json={"title": "my secret plan", "priority": "urgent", "category": "work"})
     assert answer.status == 422
     [line] = access("access-8")
-    assert line.access["status"] == 422
+    assert fields(line)["status"] == 422
     assert "my secret plan" not in formatted(caplog)
 
 
@@ -93,7 +98,7 @@ def test_a_database_failure_logs_once_without_the_password(client, user, fronten
     assert answer.status == 503
     mine = [record for record in caplog.records if getattr(record, "request_id", None) == "access-9"]
     assert [record.levelname for record in mine if record.name == "todo_api"] == ["WARNING"]
-    assert [record.access["status"] for record in mine if record.name == "todo_api.access"] == [503]
+    assert [fields(record)["status"] for record in mine if record.name == "todo_api.access"] == [503]
     assert password not in formatted(caplog)
 
 
@@ -102,3 +107,27 @@ def test_access_log_off(client, user, frontend_factory, caplog):
     caplog.set_level(logging.INFO, logger="todo_api")
     assert request(quiet, "GET", user.stats, headers=user.headers).status == 200
     assert [record for record in caplog.records if record.name == "todo_api.access"] == []
+
+
+@pytest.mark.parametrize("user_id", [None, "ann", 'a"b\\c', "line\nINFO forged", "sep\u2028arator", "é" * 255])
+def test_a_servers_direct_json_line_is_the_formatters_object(user_id):
+    """`todo-api serve` writes access lines without building a record: the same object,
+    whatever the user id holds, one line each."""
+    read, write = os.pipe()
+    lines = DirectAccessLines(write)
+    exchange = Exchange("req-7", TRACE, "_OTHER", 0.0, "/api/{user_id}/tasks/{task_id}", user_id, 404, 52,
+                        0.0123456, "hit")
+    lines.write(exchange)
+    lines.flush()
+    os.close(write)
+    written = os.read(read, 1 << 16)
+    os.close(read)
+    assert written.count(b"\n") == 1 and written.endswith(b"\n")
+    assert b"\xe2\x80\xa8" not in written
+    direct = json.loads(written)
+    record = logging.LogRecord("todo_api.access", logging.INFO, __file__, 1, AccessLine(exchange), (), None)
+    record.exchange, record.request_id, record.trace_id = exchange, "req-7", TRACE
+    formatted = json.loads(JsonFormatter().format(record))
+    assert direct.keys() == formatted.keys()
+    assert {k: v for k, v in direct.items() if k != "time"} == {k: v for k, v in formatted.items() if k != "time"}
+    assert direct["user_id"] == user_id and direct["duration_ms"] == 12.346
