@@ -25,21 +25,12 @@ from core import metrics
 from core.keys import FetchedKeys
 from core.metrics import Totals
 from core.tracing import Exchange
+from storage.embedded import process_alive
 from storage.options import PoolUsage
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 FLUSH_SECONDS = 0.5
 BUCKETS = len(metrics.DURATION_BUCKETS) + 1  # the last: past the largest bound
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's, alive
-    return True
 
 
 class ProcessMetrics:
