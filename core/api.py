@@ -146,7 +146,8 @@ class Api:
 
     def handle(self, request: Request, exchange: Exchange | None = None) -> Plan:
         """The plan for one request. Drivers run it; it always returns a Response."""
-        exchange = exchange or self.begin(request)
+        if exchange is None:
+            exchange = self.begin(request)
         try:
             response = yield from self._dispatch(request, exchange)
         except (ApiError, ValidationFailed) as error:
@@ -189,7 +190,8 @@ class Api:
     def error(self, request: Request, status: int, detail: str, exchange: Exchange | None = None) -> Response:
         """A JSON error for a request the frontend's framework refused, completing its
         exchange (a new one, current from now on, when the core had not seen it)."""
-        exchange = exchange or self.begin(request)
+        if exchange is None:
+            exchange = self.begin(request)
         return self._finish(request, ApiError(status, detail).to_response(), exchange)
 
     def _dispatch(self, request: Request, exchange: Exchange) -> Plan:

@@ -10,10 +10,15 @@ that cannot be fetched keeps the last good keys in service (stale beats down).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import attrs
 import jwt
+
+from core.logsafe import quoted
+
+log = logging.getLogger("todo_api")
 
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
@@ -82,7 +87,8 @@ class KeyStore:
             if fetched.body is None or len(fetched.body) > MAX_JWKS_BYTES:
                 raise ValueError(fetched.error or "JWKS document too large")
             keys = parse_jwks(fetched.body)
-        except ValueError:  # includes malformed JSON and undecodable bytes
+        except ValueError as error:  # includes malformed JSON and undecodable bytes
+            log.warning("signing keys not fetched from %s: %s", quoted(self.url), quoted(str(error)))
             self.last_fetch_failed = True
             return set()
         removed = set(self._jwks) - set(keys)

@@ -11,8 +11,9 @@ import pytest
 
 from core.tracing import Exchange, RequestIdFilter
 from tests.api.clients import create_task, request
+from tests.api.issuer import Issuer, SigningKey
 from tests.api.test_request_ids import TRACE, closed_port
-from tests.helpers import make_token
+from tests.helpers import make_token, new_user_id
 from todo_api.logs import TEXT_FORMAT, AccessLine, DirectAccessLines, JsonFormatter
 
 
@@ -131,3 +132,23 @@ def test_a_servers_direct_json_line_is_the_formatters_object(user_id):
     assert direct.keys() == formatted.keys()
     assert {k: v for k, v in direct.items() if k != "time"} == {k: v for k, v in formatted.items() if k != "time"}
     assert direct["user_id"] == user_id and direct["duration_ms"] == 12.346
+
+
+def test_a_failed_jwks_fetch_logs_once_with_the_request_id(client, frontend_factory, caplog):
+    issuer = Issuer()
+    try:
+        api = frontend_factory(client.name, better_auth_url=issuer.url)
+        issuer.down = True
+        caplog.set_level(logging.INFO, logger="todo_api")
+        user = new_user_id()
+        token = issuer.sign(SigningKey("kid-x", "ed25519"), user)
+        answer = request(api, "GET", f"/api/{user}/stats",
+                         headers={"Authorization": f"Bearer {token}", "X-Request-ID": "access-10"})
+        assert answer.status == 503
+        warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+        assert [(record.getMessage(), record.request_id) for record in warnings] == [
+            (f'signing keys not fetched from "{issuer.url}/api/auth/jwks": "HTTPError: HTTP Error 503: '
+             'Service Unavailable"', "access-10")]
+        assert token not in formatted(caplog)
+    finally:
+        issuer.close()
