@@ -15,6 +15,17 @@ def test_defaults():
     assert settings.database_url is None
 
 
+def test_operating_settings():
+    assert (Settings.from_env({}).log_format, Settings.from_env({}).log_level) == (None, "INFO")
+    settings = Settings.from_env({"LOG_FORMAT": "JSON", "LOG_LEVEL": "warning", "ACCESS_LOG": "false",
+                                  "METRICS_ENABLED": "false", "METRICS_TOKEN": "t" * 16,
+                                  "SHUTDOWN_GRACE_SECONDS": "2.5"})
+    assert (settings.log_format, settings.log_level, settings.access_log) == ("json", "WARNING", False)
+    assert (settings.metrics_enabled, settings.metrics_token, settings.shutdown_grace_seconds) == (
+        False, "t" * 16, 2.5)
+    assert "t" * 16 not in repr(settings)
+
+
 def test_values_are_read():
     settings = Settings.from_env({
         "DATABASE_URL": "postgresql://x/y", "BETTER_AUTH_SECRET": SECRET,
@@ -34,6 +45,14 @@ def test_values_are_read():
     ({"DB_STATEMENT_TIMEOUT": "0"}, "DB_STATEMENT_TIMEOUT"),
     ({"DB_POOL_TIMEOUT": "soon"}, "DB_POOL_TIMEOUT"),
     ({"DB_POOL_MAX_SIZE": "0"}, "DB_POOL_MAX_SIZE"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ({"ACCESS_LOG": "sometimes"}, "ACCESS_LOG"),
+    ({"METRICS_ENABLED": "perhaps"}, "METRICS_ENABLED"),
+    ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+    ({"METRICS_TOKEN": "sixteen chars with spaces"}, "METRICS_TOKEN"),
+    ({"METRICS_TOKEN": "é" * 20}, "METRICS_TOKEN"),
+    ({"SHUTDOWN_GRACE_SECONDS": "0"}, "SHUTDOWN_GRACE_SECONDS"),
 ])
 def test_mistakes_name_the_variable(env, names):
     with pytest.raises(ConfigError) as caught:
