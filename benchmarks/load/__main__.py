@@ -76,6 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-servers", nargs="+",
                         help="the API's servers on the latency axis (default: all; --short: the defaults)")
     parser.add_argument("--latency-endpoints", nargs="+", default=["list", "stats"])
+    parser.add_argument("--observing-rounds", type=int, default=2,
+                        help="rounds of access log and metrics on, then off (--short: 1)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument(
         "--out", type=Path, help="default: benchmarks/results (--short: benchmarks/results/short)"

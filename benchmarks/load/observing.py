@@ -2,6 +2,10 @@
 and metrics on (the default: one JSON line per request to the server's log file, every
 worker's counts in PROMETHEUS_MULTIPROC_DIR) and off (ACCESS_LOG=false,
 METRICS_ENABLED=false), side by side, alternating, so a drifting machine weighs on both.
+
+Each round measures on, then off, minutes apart at most; the cost is the median over
+rounds of the round's on/off ratio, which a noisy neighbour moves less than a mean of
+either side (`--observing-rounds`, 2 by default, 1 in the short run).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ class ObserveCell:
 def sweep(args: argparse.Namespace, sets: dict[str, tuple[list[tuple[str, str]], Path]], env: dict[str, str],
           workdir: Path) -> list[ObserveCell]:
     cells: list[ObserveCell] = []
-    rounds = 1 if args.short else 2
+    rounds = 1 if args.short else args.observing_rounds
     for framework in args.frameworks:
         target = Target(framework, FRONTENDS[framework].default_server, "api")
         for round_number in range(rounds):
@@ -58,13 +62,20 @@ def sweep(args: argparse.Namespace, sets: dict[str, tuple[list[tuple[str, str]],
 
 
 def save(cells: list[ObserveCell], out: Path) -> str:
-    """The mean over rounds of each setting, and on as a share of off."""
-    lines = ["| app · server | endpoint | on: req/s | off: req/s | on / off |", "|---|---|---:|---:|---:|"]
+    """Per app and endpoint: the median req/s of each setting, and the median of the rounds'
+    on/off ratios (with their range)."""
+    lines = ["| app · server | endpoint | on: req/s | off: req/s | on / off (median of rounds) | range |",
+             "|---|---|---:|---:|---:|---|"]
     for label, endpoint in dict.fromkeys((c.target.label, c.endpoint) for c in cells):
-        on, off = (statistics.mean(c.result.rps for c in cells
-                                   if (c.target.label, c.endpoint, c.observed) == (label, endpoint, observed))
-                   for observed in (True, False))
-        lines.append(f"| {label} | {endpoint} | {on:,.0f} | {off:,.0f} | {on / off:.3f} |")
+        rounds: dict[int, dict[bool, float]] = {}
+        for c in cells:
+            if (c.target.label, c.endpoint) == (label, endpoint):
+                rounds.setdefault(c.round, {})[c.observed] = c.result.rps
+        on = statistics.median(each[True] for each in rounds.values())
+        off = statistics.median(each[False] for each in rounds.values())
+        ratios = [each[True] / each[False] for each in rounds.values()]
+        lines.append(f"| {label} | {endpoint} | {on:,.0f} | {off:,.0f} | {statistics.median(ratios):.3f} | "
+                     f"{min(ratios):.2f}-{max(ratios):.2f} |")
     table = "\n".join(lines)
     out.mkdir(parents=True, exist_ok=True)
     (out / "observing.md").write_text(table + "\n")
