@@ -1,7 +1,8 @@
 """Counting the core's metrics (`core.metrics`) in every server process, cheaply.
 
-A request adds to this process's totals in memory (a lock and a few dictionary entries:
-about a microsecond). One scrape must count every worker's requests, so under
+A request only queues what happened (it started, it stopped, its exchange: appends to a
+deque); a thread of the process adds the queue to the totals every FLUSH_SECONDS, as
+does a scrape before it answers. One scrape must count every worker's requests, so under
 `todo-api serve` each process writes its totals to its own file in
 PROMETHEUS_MULTIPROC_DIR (a fresh directory per start) every FLUSH_SECONDS, from a
 thread of its own, and a scrape, answered by any worker, sums the files with its own
@@ -12,6 +13,7 @@ that died stay in the sum (a counter never goes back); its gauges do not.
 from __future__ import annotations
 
 import bisect
+import collections
 import functools
 import json
 import os
@@ -31,6 +33,7 @@ from storage.options import PoolUsage
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 FLUSH_SECONDS = 0.5
 BUCKETS = len(metrics.DURATION_BUCKETS) + 1  # the last: past the largest bound
+STARTED, STOPPED = "started", "stopped"
 
 
 class ProcessMetrics:
@@ -38,7 +41,8 @@ class ProcessMetrics:
 
     def __init__(self, directory: str | None) -> None:
         self.directory = Path(directory) if directory else None
-        self._lock = threading.Lock()  # server threads share the totals
+        self._lock = threading.Lock()  # the thread, a scrape and a JWKS fetch change the totals
+        self._events: collections.deque[Exchange | str] = collections.deque()
         self._counters: dict[tuple[str, tuple[str, ...]], float] = {}
         self._durations: dict[tuple[str, ...], list[float]] = {}  # bucket counts, then the sum
         self._active = 0
@@ -57,28 +61,37 @@ class ProcessMetrics:
                 self._pools.remove(usage)
 
     def started(self) -> None:
-        with self._lock:
-            self._active += 1
-        if self.directory is not None and self._flushing_in != os.getpid():
+        self._events.append(STARTED)
+        if self._flushing_in != os.getpid():  # this process (a forked worker too) has no thread yet
             self._start_flusher()
 
     def stopped(self) -> None:
-        with self._lock:
-            self._active -= 1
+        self._events.append(STOPPED)
 
     def finished(self, exchange: Exchange) -> None:
+        self._events.append(exchange)
+
+    def _add_events(self) -> None:
+        """The queued events into the totals (with the lock held)."""
+        events = self._events
+        while events:
+            event = events.popleft()
+            if isinstance(event, Exchange):
+                self._add_exchange(event)
+            else:
+                self._active += 1 if event == STARTED else -1
+
+    def _add_exchange(self, exchange: Exchange) -> None:
         labels = metrics.duration_labels(exchange)
-        bucket = bisect.bisect_left(metrics.DURATION_BUCKETS, exchange.duration)  # le: bound >= value
-        with self._lock:
-            histogram = self._durations.get(labels)
-            if histogram is None:
-                histogram = self._durations[labels] = [0.0] * (BUCKETS + 1)
-            histogram[bucket] += 1
-            histogram[BUCKETS] += exchange.duration
-            if exchange.token_cache is not None:
-                self._add(metrics.TOKEN_CACHE.name, (exchange.token_cache,))
-            if exchange.database_error is not None:
-                self._add(metrics.DATABASE_ERRORS.name, (exchange.database_error,))
+        histogram = self._durations.get(labels)
+        if histogram is None:
+            histogram = self._durations[labels] = [0.0] * (BUCKETS + 1)
+        histogram[bisect.bisect_left(metrics.DURATION_BUCKETS, exchange.duration)] += 1  # le: bound >= value
+        histogram[BUCKETS] += exchange.duration
+        if exchange.token_cache is not None:
+            self._add(metrics.TOKEN_CACHE.name, (exchange.token_cache,))
+        if exchange.database_error is not None:
+            self._add(metrics.DATABASE_ERRORS.name, (exchange.database_error,))
 
     def keys_fetched(self, fetched: FetchedKeys) -> FetchedKeys:
         with self._lock:
@@ -94,6 +107,7 @@ class ProcessMetrics:
     def snapshot(self) -> dict[str, Any]:
         """This process's totals, as its file holds them."""
         with self._lock:
+            self._add_events()
             counters = [[name, list(labels), value] for (name, labels), value in self._counters.items()]
             durations = [[list(labels), list(values)] for labels, values in self._durations.items()]
             pools = list(self._pools)
@@ -124,9 +138,12 @@ class ProcessMetrics:
         threading.Thread(target=self._flush_forever, name="todo-api-metrics", daemon=True).start()
 
     def _flush_forever(self) -> None:
+        """Every FLUSH_SECONDS: the queue into the totals, and the totals to the file."""
         while True:
             time.sleep(FLUSH_SECONDS)
-            self._write(self.snapshot())
+            snapshot = self.snapshot()
+            if self.directory is not None:
+                self._write(snapshot)
 
     def _write(self, snapshot: dict[str, Any]) -> None:
         assert self.directory is not None
