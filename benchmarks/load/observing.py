@@ -11,13 +11,12 @@ either side (`--observing-rounds`, 2 by default, 1 in the short run).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
 import attrs
 
-from benchmarks.load import generators
+from benchmarks.load import generators, report
 from benchmarks.load.generators import Measurement
 from benchmarks.load.servers import Running, Target
 from todo_api.frontends import FRONTENDS
@@ -76,12 +75,8 @@ def save(cells: list[ObserveCell], out: Path) -> str:
         ratios = [each[True] / each[False] for each in rounds.values()]
         lines.append(f"| {label} | {endpoint} | {on:,.0f} | {off:,.0f} | {statistics.median(ratios):.3f} | "
                      f"{min(ratios):.2f}-{max(ratios):.2f} |")
-    table = "\n".join(lines)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "observing.md").write_text(table + "\n")
-    (out / "observing.json").write_text(json.dumps([
+    return report.save_part(out, "observing", "\n".join(lines), [
         {"target": c.target.name, "endpoint": c.endpoint, "observed": c.observed, "round": c.round,
          **attrs.asdict(c.result), "rps": c.result.rps}
         for c in cells
-    ], indent=2) + "\n")
-    return table
+    ])

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 from pathlib import Path
 
 import attrs
 
-from benchmarks.load import generators
+from benchmarks.load import generators, report
 from benchmarks.load.generators import Measurement
 from benchmarks.load.servers import Running, Target
 from todo_api.frontends import FRONTENDS
@@ -80,12 +79,8 @@ def save(cells: list[PollCell], out: Path) -> str:
         full, poll = keyed[(label, user, False)], keyed[(label, user, True)]
         lines.append(f"| {label} | {user} | {full.rps:,.0f} | {full.bytes_per_answer:,.0f} | "
                      f"{poll.rps:,.0f} ({poll.rps / full.rps:.1f}x) | {poll.bytes_per_answer:,.0f} |")
-    table = "\n".join(lines)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "polling.md").write_text(table + "\n")
-    (out / "polling.json").write_text(json.dumps([
+    return report.save_part(out, "polling", "\n".join(lines), [
         {"target": c.target.name, "user": c.user, "poll": c.poll, **attrs.asdict(c.result),
          "rps": c.result.rps}
         for c in cells
-    ], indent=2) + "\n")
-    return table
+    ])

@@ -131,3 +131,11 @@ def save(cells: list[Cell], out: Path, context: str, title: str) -> str:
     (out / "latest.json").write_text(json.dumps(raw, indent=1))
     chart(cells, out / "latest.png", title)
     return table
+
+
+def save_part(out: Path, name: str, table: str, rows: list[dict[str, Any]]) -> str:
+    """A part's table as `name.md` and its cells as `name.json` in `out`; the table back."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text(table + "\n")
+    (out / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return table
