@@ -11,7 +11,7 @@ sending rows, so that the core, not the driver, decides what the client sees.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import attrs
@@ -84,6 +84,15 @@ class ReadBody:
 @attrs.frozen(slots=True)
 class CollectMetrics:
     """The exposition text of every server process's metrics (`core.metrics`), as bytes."""
+
+
+MetricsCollector = Callable[[], bytes]
+"""What a driver calls to answer `CollectMetrics`."""
+
+
+def no_metrics() -> bytes:
+    """The answer to `CollectMetrics` of a driver whose frontend collects none."""
+    return b""
 
 
 Effect = Query | FetchKeys | ReadBody | CollectMetrics

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import psycopg
 from psycopg_pool import PoolTimeout
 
 from core.plan import StorageFailure
-
-MetricsCollector = Callable[[], bytes]
-
-
-def no_metrics() -> bytes:
-    """What a driver answers `CollectMetrics` with when its frontend collects none."""
-    return b""
-
 
 UNREACHABLE = (psycopg.OperationalError, PoolTimeout)
 """Connection refused or lost, server shutting down, no connection free in time."""

@@ -15,8 +15,19 @@ from psycopg_pool import ConnectionPool
 
 from core.http import Response
 from core.keys import FetchedKeys, FetchKeys
-from core.plan import CollectMetrics, Plan, Query, ReadBody, Rows, StorageFailure, advance, final_response
-from storage.failures import UNREACHABLE, MetricsCollector, no_metrics, storage_failure
+from core.plan import (
+    CollectMetrics,
+    MetricsCollector,
+    Plan,
+    Query,
+    ReadBody,
+    Rows,
+    StorageFailure,
+    advance,
+    final_response,
+    no_metrics,
+)
+from storage.failures import UNREACHABLE, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
