@@ -66,7 +66,11 @@ def test_each_round_trip_costs_the_configured_time(proxy: LatencyProxy) -> None:
 def test_many_chunks_arrive_whole_and_in_order(proxy: LatencyProxy) -> None:
     messages = [f"message {n:05d};".encode() for n in range(2000)]
     with connect(proxy.port) as sock:
-        sender = threading.Thread(target=lambda: [sock.sendall(m) for m in messages])
+        def send_all() -> None:
+            for message in messages:
+                sock.sendall(message)
+
+        sender = threading.Thread(target=send_all)
         sender.start()
         received = receive(sock, sum(len(m) for m in messages))
         sender.join()

@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 import pytest
+from werkzeug.datastructures import Headers
 
 from core import Api, Request
 from core.auth import Authenticator, ClaimRules
@@ -87,6 +88,6 @@ def loaded_client(request: pytest.FixtureRequest, settings: Settings) -> Iterato
 @pytest.mark.parametrize("endpoint", ["tasks", "stats"])
 def test_in_process_request(benchmark: Any, loaded_client: tuple[Any, User], endpoint: str) -> None:
     client, user = loaded_client
-    call = Call("GET", f"/api/{user.id}/{endpoint}", user.headers)
+    call = Call("GET", f"/api/{user.id}/{endpoint}", Headers(user.headers))
     result = benchmark(client.send, call)
     assert result.status == 200

@@ -28,7 +28,7 @@ def token_for(user: str, secret: str, ttl: int = 24 * 3600) -> str:
 
 def rows_for(user: str, count: int, rng: random.Random) -> list[tuple[object, ...]]:
     now = datetime.now(UTC)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for n in range(count):
         due = None if rng.random() < 0.4 else now + timedelta(days=rng.randint(-30, 30))
         rows.append(
