@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from benchmarks.load.slowed import SLOWED_API_ENV
 from todo_api.frontends import FRONTENDS
 from todo_api.metrics import MULTIPROCESS_DIRECTORY
 from todo_api.servers import server_command
@@ -52,12 +53,22 @@ class Target:
         }[self.kind]
         return f"{what} · {self.server}"
 
+    @property
+    def app(self) -> str:
+        """What the server loads: the frontend's app, a baseline, or (only when a test sets
+        SLOWED_API_ENV) the frontend's app slowed on purpose."""
+        if self.kind != "api":
+            return BASELINES[(self.framework, self.kind)]
+        if os.environ.get(SLOWED_API_ENV):
+            return f"benchmarks.load.slowed:{self.framework}"
+        return FRONTENDS[self.framework].app
+
     def command(self, port: int, workers: int) -> list[str]:
-        """As `todo-api serve` runs it: WSGI_THREADS threads per WSGI worker (the baselines too)."""
-        frontend = FRONTENDS[self.framework]
-        app = frontend.app if self.kind == "api" else BASELINES[(self.framework, self.kind)]
+        """As `todo-api serve` runs it, the baselines too: the same server flags (threads,
+        backpressure, timeouts, loop), only the app differs."""
         threads = Settings.from_env(os.environ).wsgi_threads
-        return server_command(self.server, app, frontend.interface, "127.0.0.1", port, workers, threads)
+        interface = FRONTENDS[self.framework].interface
+        return server_command(self.server, self.app, interface, "127.0.0.1", port, workers, threads)
 
 
 def all_targets(frameworks: tuple[str, ...] = ("flask", "quart")) -> list[Target]:
