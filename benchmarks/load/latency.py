@@ -10,14 +10,15 @@ one round trip, and at most `connections` requests are in flight.
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from benchmarks.load import generators
+from benchmarks.load import generators, report
 from benchmarks.load.generators import Measurement
 from benchmarks.load.latency_proxy import LatencyProxy, unix_socket_of
 from benchmarks.load.report import ENDPOINT_TITLES
@@ -61,11 +62,7 @@ def sweep(
     cells: list[LatencyCell] = []
     points: list[float | None] = ([DIRECT] if args.latency_direct else []) + list(args.latencies)
     for rtt_ms in points:
-        proxy = None if rtt_ms is None else LatencyProxy(upstream_of(env["DATABASE_URL"]), rtt_ms).start()
-        point_env = dict(env)
-        if proxy is not None:
-            point_env["DATABASE_URL"] = make_conninfo(env["DATABASE_URL"], host="127.0.0.1", port=proxy.port)
-        try:
+        with database_at(rtt_ms, env) as point_env:
             for target in targets:
                 print(f"[database {rtt_label(rtt_ms)}] {target.label}", flush=True)
                 server = Running.start(target, args.workers, point_env, workdir, f"rtt{rtt_label(rtt_ms)}")
@@ -76,10 +73,21 @@ def sweep(
                         cells.append(LatencyCell(target, endpoint, rtt_ms, result))
                 finally:
                     server.stop()
-        finally:
-            if proxy is not None:
-                proxy.stop()
     return cells
+
+
+@contextlib.contextmanager
+def database_at(rtt_ms: float | None, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The servers' environment with PostgreSQL `rtt_ms` away, behind a delaying proxy
+    that lives as long as the block (None: direct, no proxy)."""
+    if rtt_ms is None:
+        yield env
+        return
+    proxy = LatencyProxy(upstream_of(env["DATABASE_URL"]), rtt_ms).start()
+    try:
+        yield {**env, "DATABASE_URL": make_conninfo(env["DATABASE_URL"], host="127.0.0.1", port=proxy.port)}
+    finally:
+        proxy.stop()
 
 
 def markdown(cells: list[LatencyCell], connections: int) -> str:
@@ -91,7 +99,8 @@ def markdown(cells: list[LatencyCell], connections: int) -> str:
     bounds = [littles_law_bound(connections, p) for p in points]
     lines = [
         f"Requests per second by database round-trip time ({connections} connections; "
-        "in brackets, the share of the Little's-law bound, connections / round trip):",
+        "in brackets, the share of the Little's-law bound, connections / round trip; "
+        "a cell that a gate measured again shows the median of its measurements):",
         "",
         header,
         rule,
@@ -157,10 +166,10 @@ def as_json(cells: list[LatencyCell]) -> list[dict[str, Any]]:
     ]
 
 
-def save(cells: list[LatencyCell], out: Path, connections: int) -> str:
+def save(cells: list[LatencyCell], out: Path, connections: int, run: dict[str, Any]) -> str:
     out.mkdir(parents=True, exist_ok=True)
     table = markdown(cells, connections)
     (out / "latency.md").write_text(table)
-    (out / "latency.json").write_text(json.dumps(as_json(cells), indent=1))
+    report.write_json(out / "latency.json", run, as_json(cells))
     chart(cells, out / "latency.png", connections)
     return table

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -60,7 +61,7 @@ def sweep(args: argparse.Namespace, sets: dict[str, tuple[list[tuple[str, str]],
     return cells
 
 
-def save(cells: list[ObserveCell], out: Path) -> str:
+def save(cells: list[ObserveCell], out: Path, run: dict[str, Any]) -> str:
     """Per app and endpoint: the median req/s of each setting, and the median of the rounds'
     on/off ratios (with their range)."""
     lines = ["| app · server | endpoint | on: req/s | off: req/s | on / off (median of rounds) | range |",
@@ -79,4 +80,4 @@ def save(cells: list[ObserveCell], out: Path) -> str:
         {"target": c.target.name, "endpoint": c.endpoint, "observed": c.observed, "round": c.round,
          **attrs.asdict(c.result), "rps": c.result.rps}
         for c in cells
-    ])
+    ], run)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.client
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -69,7 +70,7 @@ def sweep(args: argparse.Namespace, users: dict[str, tuple[str, str]], env: dict
     return cells
 
 
-def save(cells: list[PollCell], out: Path) -> str:
+def save(cells: list[PollCell], out: Path, run: dict[str, Any]) -> str:
     lines = [
         "| app · server | user | full list: req/s | bytes | 304 poll: req/s | bytes |",
         "|---|---|---:|---:|---:|---:|",
@@ -83,4 +84,4 @@ def save(cells: list[PollCell], out: Path) -> str:
         {"target": c.target.name, "user": c.user, "poll": c.poll, **attrs.asdict(c.result),
          "rps": c.result.rps}
         for c in cells
-    ])
+    ], run)

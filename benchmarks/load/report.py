@@ -52,7 +52,8 @@ def markdown(cells: list[Cell], context: str) -> str:
     lines = [
         context,
         "",
-        "Requests per second (ratio to the same framework's minimal handler under the same server):",
+        "Requests per second (ratio to the same framework's minimal handler under the same server; "
+        "a cell that a gate measured again shows the median of its measurements):",
         "",
         "| app · server | " + " | ".join(ENDPOINT_TITLES[e] for e in endpoints) + " |",
         "|---|" + "---:|" * len(endpoints),
@@ -115,7 +116,12 @@ def chart(cells: list[Cell], path: Path, title: str) -> None:
     plt.close(figure)
 
 
-def save(cells: list[Cell], out: Path, context: str, title: str) -> str:
+def write_json(path: Path, run: dict[str, Any], cells: list[dict[str, Any]]) -> None:
+    """A part's cells, headed by what the run measured on (benchmarks.load.run_info)."""
+    path.write_text(json.dumps({"run": run, "cells": cells}, indent=1) + "\n")
+
+
+def save(cells: list[Cell], out: Path, context: str, title: str, run: dict[str, Any]) -> str:
     out.mkdir(parents=True, exist_ok=True)
     table = markdown(cells, context)
     (out / "latest.md").write_text(table)
@@ -128,14 +134,14 @@ def save(cells: list[Cell], out: Path, context: str, title: str) -> str:
         }
         for c in cells
     ]
-    (out / "latest.json").write_text(json.dumps(raw, indent=1))
+    write_json(out / "latest.json", run, raw)
     chart(cells, out / "latest.png", title)
     return table
 
 
-def save_part(out: Path, name: str, table: str, rows: list[dict[str, Any]]) -> str:
+def save_part(out: Path, name: str, table: str, rows: list[dict[str, Any]], run: dict[str, Any]) -> str:
     """A part's table as `name.md` and its cells as `name.json` in `out`; the table back."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.md").write_text(table + "\n")
-    (out / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_json(out / f"{name}.json", run, rows)
     return table
