@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.load import summary
 from benchmarks.load.generators import Measurement
+from benchmarks.load.micro import without_timings
 from benchmarks.load.report import Cell
 from benchmarks.load.servers import Target
 
@@ -52,3 +53,11 @@ def test_the_summary_is_written_and_appended_to_githubs_step_summary(
     monkeypatch.delenv("GITHUB_STEP_SUMMARY")
     summary.publish(markdown, tmp_path / "out")
     assert step_summary.read_text() == "earlier step\n" + markdown + "\n"
+
+
+def test_the_micro_benchmarks_json_keeps_statistics_not_every_round(tmp_path: Path) -> None:
+    path = tmp_path / "micro.json"
+    stats = {"median": 1e-6, "data": [1e-6] * 1000}  # data: every round
+    path.write_text(json.dumps({"benchmarks": [{"name": "a", "stats": stats}]}))
+    without_timings(path)
+    assert json.loads(path.read_text())["benchmarks"] == [{"name": "a", "stats": {"median": 1e-6}}]
