@@ -52,9 +52,16 @@ class Server:
             [TODO_API, "serve", "--frontend", frontend, "--port", str(self.port), "--workers", str(workers),
              *choice],
             cwd=cwd, env={**base, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,  # a group of its own, as a shell's job
         )
-        threading.Thread(target=self._collect, daemon=True).start()
+        self.collector = threading.Thread(target=self._collect, daemon=True)
+        self.collector.start()
         self._wait_until_healthy()
+
+    def all_lines(self, timeout: float = 10) -> list[str]:
+        """Every line, once the process and whatever it started have closed the output."""
+        self.collector.join(timeout)
+        return self.lines
 
     def _collect(self) -> None:
         for line in self.process.stdout:  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ from storage.migrate import migrate
 from todo_api import devmode
 from todo_api.frontends import FRONTENDS
 from todo_api.metrics import MULTIPROCESS_DIRECTORY
-from todo_api.servers import server_command
+from todo_api.servers import STOP_THE_WHOLE_GROUP, server_command
 from todo_api.settings import ConfigError, Settings, load_settings
 
 
@@ -45,22 +45,29 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
-    """Wait for the server; pass SIGTERM/SIGINT on, and kill it if it has not stopped
-    `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a margin later.
+def supervise(server: subprocess.Popen[bytes], grace: float, whole_group: bool) -> int:
+    """Wait for the server; pass the first SIGTERM/SIGINT on, to its main process or to all
+    of its processes (`whole_group`: see todo_api.servers.STOP_THE_WHOLE_GROUP), and kill
+    the whole server if it has not stopped `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a
+    margin later.
 
-    The server runs in its own process group, so that a stop reaches every worker at
-    once (each stops accepting, then finishes what it is answering), and so that a server
-    stuck in shutdown (granian's WSGI worker can deadlock on SIGTERM; a worker still
-    booting) is killed whole and cannot outlive us.
+    Only the first stop is passed on: `uv run`, a terminal or `kill -- -PGID` often deliver
+    one twice, and a granian WSGI worker that got a second SIGTERM while it handled the
+    first deadlocked. The server runs in a session of its own, so a signal to our process
+    group does not reach its workers either, and a server stuck in shutdown is killed
+    whole and cannot outlive us.
     """
     deadline: list[float] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
-        if not deadline:
-            deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
+        if deadline:
+            return  # stopping already: the deadline bounds it
+        deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signum)  # every worker stops accepting at once
+            if whole_group:
+                os.killpg(server.pid, signum)
+            else:
+                os.kill(server.pid, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -133,7 +140,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             threads=settings.wsgi_threads, reload=args.reload, grace=settings.shutdown_grace_seconds,
         )
         server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
-        return supervise(server, settings.shutdown_grace_seconds)
+        return supervise(server, settings.shutdown_grace_seconds, STOP_THE_WHOLE_GROUP[server_name])
     finally:
         if database is not None:
             database.stop()

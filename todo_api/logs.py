@@ -16,7 +16,6 @@ terminal) it goes through the logger, to whatever handlers the host set.
 
 from __future__ import annotations
 
-import atexit
 import collections
 import logging
 import os
@@ -107,7 +106,8 @@ class DirectAccessLines:
     """Access lines as JSON straight to a file descriptor (stderr), in batches.
 
     A request only queues its exchange and the time (two appends to a deque); a thread
-    of the process turns the queue into lines every BATCH_SECONDS (and at exit), which
+    of the process turns the queue into lines every BATCH_SECONDS and once more after the
+    main thread has ended (at exit: see `_write_until_the_main_thread_ends`), which
     costs half as much done three hundred at a time as one per request, and writes them
     in writes of whole lines up to PIPE_BUF, which no other process's line can cut into.
 
@@ -120,8 +120,7 @@ class DirectAccessLines:
         self.clock = UtcClock()
         self.pending: collections.deque[tuple[float, Exchange]] = collections.deque()
         self._writing_in: int | None = None
-        self._flushing = threading.Lock()  # the thread, and the exit
-        atexit.register(self.flush)
+        self._flushing = threading.Lock()  # the writer, and a caller of flush()
 
     def write(self, exchange: Exchange) -> None:
         self.pending.append((time.time(), exchange))
@@ -141,12 +140,20 @@ class DirectAccessLines:
 
     def _start_writer(self) -> None:
         self._writing_in = os.getpid()
-        threading.Thread(target=self._write_forever, name="todo-api-access-log", daemon=True).start()
+        # daemon=False said, not inherited: a server's request threads are daemons
+        threading.Thread(target=self._write_until_the_main_thread_ends, name="todo-api-access-log",
+                         daemon=False).start()
 
-    def _write_forever(self) -> None:
-        while True:
-            time.sleep(BATCH_SECONDS)
+    def _write_until_the_main_thread_ends(self) -> None:
+        """Not a daemon: the interpreter waits for it at exit, so the last requests' lines
+        are written. atexit would not do: a server's worker forked by multiprocessing
+        (granian's) ends with os._exit, which runs no atexit handler, but it joins the
+        threads that are not daemons first."""
+        main = threading.main_thread()
+        while main.is_alive():
+            main.join(BATCH_SECONDS)  # wakes at once when the main thread ends
             self.flush()
+        self.flush()
 
     def flush(self) -> None:
         """Write what is queued, in writes of whole lines of at most PIPE_BUF bytes."""

@@ -17,6 +17,16 @@ MAX_HEAD_BYTES = 32 * 1024
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 10.0
 
 
+STOP_THE_WHOLE_GROUP = {"granian": False, "hypercorn": False, "uvicorn": True}
+"""Whether `serve` passes a stop to every process of the server, or to its main process only.
+
+granian's and hypercorn's main processes stop their workers at once, one signal each, and
+a granian WSGI worker given a second SIGTERM while it handles the first can deadlock.
+uvicorn's main process looks at signals every 0.5 s, while its workers would go on
+accepting; they stop at once on a signal of their own and take a second one in their
+stride."""
+
+
 def bind_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
