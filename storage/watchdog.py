@@ -12,6 +12,7 @@ async connection alike, so one watchdog per process serves either driver.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -22,7 +23,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from psycopg import capabilities, generators, waiting
 
 log = logging.getLogger("todo_api")
 
@@ -89,17 +89,17 @@ class Watchdog:
 def cancel(conn: Connection) -> None:
     """Send PostgreSQL a cancel request for this connection's statement, giving up after a while.
 
-    libpq 17's non-blocking cancel, driven here with a timeout: the classic PQcancel blocks
-    without one (and, in psycopg's C build, holding the GIL), so a server that stopped
-    answering would freeze the whole process.
+    psycopg's `cancel_safe` (libpq 17's non-blocking cancel, with a timeout): the classic
+    `cancel()` blocks without one (and, in psycopg's C build, holding the GIL), so a server
+    that stopped answering would freeze the whole process. An async connection's cancel
+    runs in an event loop of this thread's own: it opens a connection of its own and
+    never touches the one its statement runs on.
     """
     try:
-        if capabilities.has_cancel_safe():
-            request = conn.pgconn.cancel_conn()
-            request.start()
-            waiting.wait_conn(generators.cancel(request), timeout=FORCE_CLOSE_AFTER_SECONDS)
+        if isinstance(conn, psycopg.AsyncConnection):
+            asyncio.run(conn.cancel_safe(timeout=FORCE_CLOSE_AFTER_SECONDS))
         else:
-            conn.cancel()
+            conn.cancel_safe(timeout=FORCE_CLOSE_AFTER_SECONDS)
     except Exception as error:  # a failed cancel is logged; the socket shutdown follows
         log.warning("cancel request failed: %s", error)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -18,8 +17,9 @@ from storage.capacity import connections_available
 from storage.migrate import migrate
 from todo_api import devmode
 from todo_api.frontends import FRONTENDS
+from todo_api.listening import refuse_if_in_use
 from todo_api.metrics import MULTIPROCESS_DIRECTORY
-from todo_api.servers import STOP_THE_WHOLE_GROUP, server_command
+from todo_api.servers import ENFORCES_WRITE_TIMEOUT, die_with_parent, server_command
 from todo_api.settings import ConfigError, Settings, load_settings
 
 
@@ -35,27 +35,18 @@ KILL_MARGIN_SECONDS = 3.0
 """Past the grace period, the server's own kill of a stuck worker has had this long."""
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def die_with_parent() -> None:
-    """In the server process before it starts (Linux): SIGTERM when `serve` dies, even by
-    SIGKILL, so a killed `serve` leaves no server holding the port."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def supervise(server: subprocess.Popen[bytes], grace: float, whole_group: bool) -> int:
-    """Wait for the server; pass the first SIGTERM/SIGINT on, to its main process or to all
-    of its processes (`whole_group`: see todo_api.servers.STOP_THE_WHOLE_GROUP), and kill
+def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
+    """Wait for the server; pass the first SIGTERM/SIGINT on to its main process, and kill
     the whole server if it has not stopped `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a
     margin later.
 
-    Only the first stop is passed on: `uv run`, a terminal or `kill -- -PGID` often deliver
-    one twice, and a granian WSGI worker that got a second SIGTERM while it handled the
-    first deadlocked. The server runs in a session of its own, so a signal to our process
-    group does not reach its workers either, and a server stuck in shutdown is killed
-    whole and cannot outlive us.
+    The main process stops its workers at once, one signal each (granian's, and ours for
+    uvicorn: todo_api.uvicorn_bounded). A worker is never signalled by us as well, and only
+    the first stop is passed on (`uv run`, a terminal or `kill -- -PGID` often deliver one
+    twice): a granian WSGI worker that got a second SIGTERM while it handled the first
+    deadlocked. The server runs in a session of its own, so a signal to our process group
+    does not reach its workers either, and a server stuck in shutdown is killed whole and
+    cannot outlive us.
     """
     deadline: list[float] = []
 
@@ -64,10 +55,7 @@ def supervise(server: subprocess.Popen[bytes], grace: float, whole_group: bool) 
             return  # stopping already: the deadline bounds it
         deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
         with contextlib.suppress(ProcessLookupError):
-            if whole_group:
-                os.killpg(server.pid, signum)
-            else:
-                os.kill(server.pid, signum)
+            os.kill(server.pid, signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -106,9 +94,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             f"--server {server_name} cannot serve the {frontend.name} frontend; "
             f"choose one of {', '.join(frontend.servers)}"
         )
-    settings, database, generated_secret = devmode.resolve(settings)
     host = args.host or settings.api_host
     port = args.port or settings.api_port
+    refuse_if_in_use(host, port)  # before anything starts: one clear line
+    settings, database, generated_secret = devmode.resolve(settings)
     metrics_directory = None
     try:
         applied = migrate(settings.require_database_url())
@@ -117,6 +106,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         if database is not None:
             print(f"todo-api: embedded PostgreSQL, data in {database.pgdata}", flush=True)
         print_sizing(args, server_name, settings)
+        if not ENFORCES_WRITE_TIMEOUT[server_name]:
+            print(f"todo-api: {server_name} enforces no WRITE_TIMEOUT: behind a proxy with a send timeout, "
+                  f"a client that stops reading is dropped (README, Servers)", flush=True)
         if generated_secret:
             print("todo-api: development secret in use; try:", flush=True)
             print(curl_hint(settings, host, port), flush=True)
@@ -140,7 +132,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             threads=settings.wsgi_threads, reload=args.reload, grace=settings.shutdown_grace_seconds,
         )
         server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
-        return supervise(server, settings.shutdown_grace_seconds, STOP_THE_WHOLE_GROUP[server_name])
+        return supervise(server, settings.shutdown_grace_seconds)
     finally:
         if database is not None:
             database.stop()

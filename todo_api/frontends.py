@@ -45,7 +45,8 @@ class Frontend:
 FRONTENDS: dict[str, Frontend] = {
     frontend.name: frontend
     for frontend in (
-        Frontend("flask", "wsgi", "web_flask", ("granian",)),  # gunicorn was dropped: README, "Security"
-        Frontend("quart", "asgi", "web_quart", ("uvicorn", "granian", "hypercorn")),
+        # gunicorn and hypercorn were dropped: README, "Servers"
+        Frontend("flask", "wsgi", "web_flask", ("granian",)),
+        Frontend("quart", "asgi", "web_quart", ("uvicorn", "granian")),
     )
 }

@@ -1,106 +1,119 @@
-"""uvicorn with bounds on the request head, and WRITE_TIMEOUT:
-`python -m todo_api.uvicorn_bounded [uvicorn flags] app`.
+"""uvicorn as `todo-api serve` runs it: `python -m todo_api.uvicorn_bounded [flags] app`.
 
-uvicorn's httptools protocol keeps every header line it is sent (one connection streaming
-headers grew a worker by 940 MB), and waits forever for a head that never completes. This
-protocol counts the request line and headers and, past MAX_HEAD_BYTES, answers 431 and
-closes; and it closes a connection whose head is not complete HEADER_READ_TIMEOUT_SECONDS
-after it opened (or after the next request's first byte), as hypercorn does on its own.
-Each connection also gets the kernel's write timeout (see todo_api.write_timeout).
-uvicorn's `--http` flag takes only its own protocol names, while its configuration takes
-any import path (each worker process imports the class itself); this entry point runs
-uvicorn's own command line with that flag opened up, and `--http PROTOCOL` added.
+Through uvicorn's public settings only. Each worker is a uvicorn process of its own,
+given its listening socket as `fd` and the protocol that bounds request heads as `http`
+(todo_api.bounded_head). The sockets are made here, one per worker, all bound to the
+port with SO_REUSEPORT, so the kernel deals new connections out evenly: workers that
+accept from one shared socket (uvicorn's `--workers`) split 32 connections 28/4 or 32/0,
+as the busiest one wins each accept. Made here, they also carry WRITE_TIMEOUT to every
+connection, and nothing else can be listening on the port (todo_api.listening).
+
+This process starts the workers, starts again one that dies, and passes a stop on to
+each of them once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import argparse
+import contextlib
+import signal
+import socket
+import subprocess
 import sys
+import time
+from types import FrameType
 
-import click
-from uvicorn.main import main as uvicorn_main
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+import uvicorn
 
-from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS, MAX_HEAD_BYTES
-from todo_api.write_timeout import set_write_timeout, write_timeout_seconds
+from todo_api.bounded_head import BoundedHeadProtocol
+from todo_api.listening import listening_socket, refuse_if_in_use
+from todo_api.servers import LISTEN_BACKLOG, die_with_parent
+from todo_api.settings import ConfigError
+from todo_api.write_timeout import write_timeout_seconds
 
-WRITE_TIMEOUT_SECONDS = write_timeout_seconds()  # each worker imports this module itself
-
-TOO_LARGE_BODY = json.dumps({"detail": "Request header fields too large"}).encode()
-TOO_LARGE = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
-    + f"content-length: {len(TOO_LARGE_BODY)}\r\nconnection: close\r\n\r\n".encode()
-    + TOO_LARGE_BODY
-)
+RESTART_PAUSE_SECONDS = 1.0
+"""A worker that died is started again after this pause (no busy loop when it cannot start)."""
 
 
-class HeadTooLarge(Exception):
-    """Raised from a parser callback; httptools hands it back wrapped, see data_received."""
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m todo_api.uvicorn_bounded")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--timeout-graceful-shutdown", type=int, default=10)
+    parser.add_argument("--reload", action="store_true")
+    parser.add_argument("--fd", type=int, help="run one worker on this listening socket")
+    parser.add_argument("app", help="module:attribute")
+    return parser.parse_args(argv)
 
 
-class BoundedHeadProtocol(HttpToolsProtocol):
-    head_bytes = 0
-    head_deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        set_write_timeout(transport.get_extra_info("socket"), WRITE_TIMEOUT_SECONDS)
-        self._await_head()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._head_arrived()
-        super().connection_lost(exc)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.head_bytes = 0
-        self._await_head()
-
-    def on_headers_complete(self) -> None:
-        self._head_arrived()
-        super().on_headers_complete()
-
-    def _await_head(self) -> None:
-        self._head_arrived()
-        self.head_deadline = self.loop.call_later(HEADER_READ_TIMEOUT_SECONDS, self.transport.close)
-
-    def _head_arrived(self) -> None:
-        if self.head_deadline is not None:
-            self.head_deadline.cancel()
-            self.head_deadline = None
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)  # ": " and CRLF
-        super().on_header(name, value)
-
-    def _count(self, size: int) -> None:
-        self.head_bytes += size
-        if self.head_bytes > MAX_HEAD_BYTES:
-            raise HeadTooLarge
-
-    def send_400_response(self, msg: str) -> None:
-        """uvicorn's answer to any parser error, which is how a HeadTooLarge comes back."""
-        if self.head_bytes > MAX_HEAD_BYTES:
-            self.transport.write(TOO_LARGE)
-            self.transport.close()
-        else:
-            super().send_400_response(msg)
+def run_worker(app: str, fd: int, grace: int, reload: bool = False) -> None:
+    uvicorn.run(app, fd=fd, http=BoundedHeadProtocol, timeout_graceful_shutdown=grace, access_log=False,
+                backlog=LISTEN_BACKLOG, reload=reload)
 
 
-PROTOCOL = f"{__name__}:BoundedHeadProtocol"
+class Workers:
+    """One uvicorn process per listening socket; each stopped by one signal."""
+
+    def __init__(self, args: argparse.Namespace, sockets: list[socket.socket]) -> None:
+        self.args, self.sockets = args, sockets
+        self.processes = [self.start(sock) for sock in sockets]
+        self.stopping = False
+
+    def start(self, sock: socket.socket) -> subprocess.Popen[bytes]:
+        fd = sock.fileno()
+        return subprocess.Popen(
+            [sys.executable, "-m", "todo_api.uvicorn_bounded", "--fd", str(fd),
+             "--timeout-graceful-shutdown", str(self.args.timeout_graceful_shutdown), self.args.app],
+            pass_fds=[fd], preexec_fn=die_with_parent)
+
+    def stop(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+        for sock in self.sockets:  # the workers' copies close as they stop: then new connections are refused
+            sock.close()
+
+    def run(self) -> int:
+        while True:
+            running = [process for process in self.processes if process.poll() is None]
+            if self.stopping and not running:
+                return 0
+            for number, process in enumerate(self.processes):
+                if process.returncode is not None and not self.stopping:
+                    print(f"todo-api: uvicorn worker {process.pid} exited ({process.returncode}); "
+                          "starting it again", file=sys.stderr, flush=True)
+                    time.sleep(RESTART_PAUSE_SECONDS)
+                    if not self.stopping:
+                        self.processes[number] = self.start(self.sockets[number])
+            time.sleep(0.1)
 
 
-def main() -> None:
-    for param in uvicorn_main.params:
-        if param.name == "http":
-            param.type = click.STRING
-    uvicorn_main(["--http", PROTOCOL, *sys.argv[1:]], prog_name="uvicorn")
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    grace = args.timeout_graceful_shutdown
+    if args.fd is not None:
+        run_worker(args.app, args.fd, grace)
+        return 0
+    try:
+        refuse_if_in_use(args.host, args.port)
+        sockets = [listening_socket(args.host, args.port, LISTEN_BACKLOG, write_timeout_seconds(),
+                                    reuse_port=True) for _ in range(args.workers)]
+    except ConfigError as error:
+        print(f"todo-api: {error}", file=sys.stderr)
+        return 2
+    if args.reload:  # development: one process, which uvicorn restarts on changes
+        run_worker(args.app, sockets[0].fileno(), grace, reload=True)
+        return 0
+    workers = Workers(args, sockets)
+    signal.signal(signal.SIGTERM, workers.stop)
+    signal.signal(signal.SIGINT, workers.stop)
+    return workers.run()
 
 
 if __name__ == "__main__":
-    main()
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,4 +1,4 @@
-"""The ASGI entry point production servers load: `hypercorn web_quart.asgi:app`."""
+"""The ASGI entry point production servers load: `uvicorn web_quart.asgi:app`."""
 
 from todo_api.logs import configure_logging
 from todo_api.settings import load_settings

@@ -21,7 +21,7 @@ from benchmarks.load.servers import Target
 from todo_api.settings import Settings
 
 PACKAGES = ("todo-api", "flask", "werkzeug", "quart", "granian", "uvicorn", "uvloop", "httptools",
-            "hypercorn", "psycopg", "psycopg-pool", "psycopg-binary", "pyjwt", "orjson")
+            "psycopg", "psycopg-pool", "psycopg-binary", "pyjwt", "orjson")
 
 
 def package_versions() -> dict[str, str | None]:

@@ -4,6 +4,8 @@ counts every worker's requests."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import SECRET, make_token, new_user_id
-from tests.served import Server, call
+from tests.served import TODO_API, Server, call
 from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
 from todo_api.metrics import FLUSH_SECONDS
 
@@ -84,3 +86,25 @@ def test_metrics_can_be_turned_off(frontend, database_url, tmp_path):
         assert not [line for line in server.lines if "todo_api.access" in line]
     finally:
         server.stop()
+
+
+SERVERS = [(frontend.name, name) for frontend in FRONTEND_TABLE.values() for name in frontend.servers]
+
+
+@pytest.mark.parametrize("frontend, server_name", SERVERS)
+def test_serve_refuses_a_port_already_in_use_with_one_line(frontend, server_name, database_url, tmp_path):
+    """Every offered server binds with SO_REUSEPORT or is handed its sockets: without the
+    check, a second `serve` started beside the first and the kernel shared the
+    connections between the two."""
+    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET}
+    first = Server("flask", tmp_path, env, workers=2)
+    try:
+        second = subprocess.run(
+            [TODO_API, "serve", "--frontend", frontend, "--server", server_name, "--port", str(first.port)],
+            cwd=tmp_path, env={**os.environ, **env}, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 2, second
+        assert second.stderr.count("\n") == 1 and f"port {first.port} on 127.0.0.1 is already in use" in (
+            second.stderr), second.stderr
+        assert [call(first.port, "GET", "/health")[0] for _ in range(20)] == [200] * 20
+    finally:
+        assert first.stop() == 0

@@ -1,6 +1,6 @@
 """`todo-api serve` as a real process on a loopback port, for each frontend and server.
 
-These drive the production servers (granian, uvicorn, hypercorn) over real HTTP, including a
+These drive the production servers (granian, uvicorn) over real HTTP, including a
 raw request target ("//health") that in-process test clients cannot send, and the
 embedded mode's promise: the data and the development token survive a restart.
 """
@@ -66,7 +66,6 @@ def test_served_api_over_http(frontend, server_name, database_url, tmp_path):
 LOWER_CASE_METHOD = {
     "granian": 405,  # passed on as sent: "get" is not GET (RFC 9110 section 9.1), the core says 405
     "uvicorn": 400,  # httptools refuses it before the app
-    "hypercorn": 200,  # h11 upper-cases it before the app
 }
 """What `get /api/{user}/stats` answers under each server (README, "Security")."""
 

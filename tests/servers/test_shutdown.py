@@ -81,7 +81,7 @@ def test_a_stop_answers_the_requests_in_flight_and_no_new_one(frontend, server_n
 LOAD_CLIENTS = 32
 LOAD_SECONDS = 2.0
 STUCK = ("Killing worker", "refused to gracefully stop", "Unexpected exit", "did not stop in time")
-"""What granian, uvicorn, hypercorn or `serve` print when a worker did not stop by itself."""
+"""What granian, uvicorn or `serve` print when a worker did not stop by itself."""
 
 
 def load(port: int, user: str, auth: dict[str, str]) -> int:
