@@ -116,16 +116,29 @@ def user_id_of(claims: Mapping[str, Any]) -> str:
     return subject
 
 
-def expiry_of(claims: Mapping[str, Any], now: float, max_lifetime: float, leeway: float) -> float:
-    """`exp` as a float, once it is known to be a number no further away than allowed.
+NUMERIC_DATES = {"exp": "expiry", "nbf": "not-before time", "iat": "issue time"}
 
-    pyjwt has checked only that `int(exp)` is in the future, which a string of digits
-    passes; a huge integer (10**400 is valid JSON) would overflow a float, and a far one
-    would make a stolen token good for years.
+
+def check_numeric_dates(claims: Mapping[str, Any]) -> None:
+    """Each of `exp`, `nbf` and `iat` that is present is a JSON number (RFC 7519 section 2),
+    or a 401 that names it.
+
+    pyjwt checks only that `int()` of each works and is in range, which a string of
+    digits passes; Python's JSON reader also takes NaN and Infinity, which JSON has not.
+    """
+    for claim, meaning in NUMERIC_DATES.items():
+        value = claims.get(claim)
+        if claim in claims and (isinstance(value, bool) or not isinstance(value, int | float)
+                                or (isinstance(value, float) and not math.isfinite(value))):
+            raise unauthorized(f"Token {meaning} ({claim}) must be a number")
+
+
+def expiry_of(claims: Mapping[str, Any], now: float, max_lifetime: float, leeway: float) -> float:
+    """`exp` as a float, once it is known to be a number (check_numeric_dates) no further
+    away than allowed: a huge integer (10**400 is valid JSON) would overflow a float, and
+    a far one would make a stolen token good for years.
     """
     expires = claims["exp"]
-    if isinstance(expires, bool) or not isinstance(expires, int | float):
-        raise unauthorized("Token expiry (exp) must be a number")
     if expires > now + max_lifetime + leeway:
         raise unauthorized(f"Token lives longer than the {max_lifetime:g} s this API accepts")
     return float(expires)
@@ -179,6 +192,7 @@ class Authenticator:
             claims = decode_claims(token, key, algorithm, self.jwks_rules, self.leeway)
         else:
             raise unauthorized("Token algorithm not allowed")
+        check_numeric_dates(claims)
         subject = user_id_of(claims)
         expires_at = expiry_of(claims, now, self.max_lifetime, self.leeway)
         self.cache.put(token, Verified(subject, expires_at, kid))

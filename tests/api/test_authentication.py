@@ -62,6 +62,11 @@ def hostile_tokens(user_id: str) -> dict[str, str]:
         "kid is a number": ('{"alg": "HS256", "kid": 7}', f'{{"sub": "{user_id}", "exp": {soon}}}'),
         "exp is 10**400": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": 1{"0" * 400}}}'),
         "exp is a string": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": "{soon}"}}'),
+        "nbf is a string": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": {soon}, "nbf": "0"}}'),
+        "iat is a string": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": {soon}, "iat": "0"}}'),
+        "nbf is true": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": {soon}, "nbf": true}}'),
+        "iat is NaN": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": {soon}, "iat": NaN}}'),
+        "exp is Infinity": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": Infinity}}'),
         "exp in ten years": ('{"alg": "HS256"}', f'{{"sub": "{user_id}", "exp": {soon + 10 * 365 * 86400}}}'),
         "sub holds NUL": ('{"alg": "HS256"}', f'{{"sub": "{user_id}\\u0000", "exp": {soon}}}'),
         "sub of 4,000 characters": ('{"alg": "HS256"}', f'{{"sub": "{"x" * 4000}", "exp": {soon}}}'),
@@ -79,6 +84,17 @@ def test_bad_tokens_are_401_with_www_authenticate(client, user, kind):
         assert result.status == 401, (kind, method, suffix, result.body)
         assert result.header("www-authenticate") == "Bearer"
         assert isinstance(result.json()["detail"], str)
+
+
+@pytest.mark.parametrize("claim, meaning", [("nbf", "not-before time"), ("iat", "issue time")])
+def test_a_numeric_date_given_as_text_is_401_and_says_which(client, user, claim, meaning):
+    """RFC 7519 section 2: every NumericDate is a JSON number; pyjwt only tries int() on it."""
+    soon = int(time.time()) + 60
+    token = hand_made_token('{"alg": "HS256"}', f'{{"sub": "{user.id}", "exp": {soon}, "{claim}": "0"}}')
+    result = request(client, "GET", user.tasks, headers={"Authorization": f"Bearer {token}"})
+    assert (result.status, result.json()) == (401, {"detail": f"Token {meaning} ({claim}) must be a number"})
+    numeric = hand_made_token('{"alg": "HS256"}', f'{{"sub": "{user.id}", "exp": {soon}, "{claim}": 0}}')
+    assert request(client, "GET", user.tasks, headers={"Authorization": f"Bearer {numeric}"}).status == 200
 
 
 def test_expired_token_says_so(client, user):
