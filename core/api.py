@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 
 import attrs
 
+from core import caching as caching_rules
 from core import handlers
 from core.auth import Authenticator
 from core.cors import CorsPolicy
@@ -137,6 +138,7 @@ class Api:
         if metrics:
             routes = routes + metrics_routes(metrics_token)
         self.routes = RouteTable(routes)
+        self._private_routes = frozenset(route.pattern for route in routes if route.authenticated)
         self.tracebacks = TracebackBudget()
 
     def begin(self, request: Request) -> Exchange:
@@ -167,8 +169,12 @@ class Api:
         return self._finish(request, response, exchange)
 
     def _finish(self, request: Request, response: Response, exchange: Exchange) -> Response:
-        """The answer as sent: CORS, the request id, HEAD's empty body; the exchange completed."""
-        response = framed(request.method, self.cors.apply(request, response).with_headers(
+        """The answer as sent: CORS, caching, the request id, HEAD's empty body; the
+        exchange completed."""
+        caching = caching_rules.PRIVATE if exchange.route in self._private_routes else caching_rules.SHARED
+        if not response.has_header("cache-control"):
+            response = response.with_headers(caching.headers)
+        response = framed(request.method, self.cors.apply(request, response, caching.vary).with_headers(
             (("X-Request-ID", exchange.request_id),)))
         exchange.status = response.status
         exchange.response_bytes = len(response.body)

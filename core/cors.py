@@ -10,7 +10,9 @@ ALLOWED_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 ALLOWED_HEADERS = (
     "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-ID, traceparent"
 )
-EXPOSED_HEADERS = "ETag, Link, Location, X-Request-ID, X-Truncated"
+EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, WWW-Authenticate, X-Request-ID, X-Truncated"
+"""What a page on an allowed origin may read: Retry-After (on a 503) and WWW-Authenticate
+(on a 401) tell a frontend how to back off and why it was refused."""
 PREFLIGHT_MAX_AGE = "600"
 
 
@@ -50,12 +52,13 @@ class CorsPolicy:
             ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
         )
 
-    def apply(self, request: Request, response: Response) -> Response:
-        """Add the CORS headers a response to this request needs (preflight or actual)."""
+    def apply(self, request: Request, response: Response, vary: str = "Origin") -> Response:
+        """Add the CORS headers a response to this request needs (preflight or actual), and
+        `Vary` (which names Origin: the allow headers depend on it)."""
         if self.is_preflight(request):
             allow = self.preflight_headers(request)
         else:
             allow = self.allowed_origin_header(request.headers.get("origin"))
             if allow:
                 allow += (("Access-Control-Expose-Headers", EXPOSED_HEADERS),)
-        return response.with_headers(allow + (("Vary", "Origin"),))
+        return response.with_headers(allow + (("Vary", vary),))

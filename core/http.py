@@ -46,6 +46,11 @@ class Response:
     def with_headers(self, extra: tuple[tuple[str, str], ...]) -> Response:
         return Response(self.status, self.headers + extra, self.body)
 
+    def has_header(self, name: str) -> bool:
+        """Whether a header of this name (any case) is set."""
+        lowered = name.lower()
+        return any(key.lower() == lowered for key, _ in self.headers)
+
 
 JSON_HEADERS = (("Content-Type", "application/json"),)
 
@@ -84,7 +89,8 @@ def framed(method: str, response: Response) -> Response:
 
 def announces_body(headers: Mapping[str, str]) -> bool:
     """Whether a request has content (RFC 9112 section 6.3): only when a Content-Length
-    other than 0 or a Transfer-Encoding says so. Frontends read nothing otherwise."""
+    other than 0 or a Transfer-Encoding says so. A WSGI frontend reads nothing otherwise
+    (PEP 3333: wsgi.input may block past the end); an ASGI one is told the end."""
     return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
 
 

@@ -44,7 +44,8 @@ def test_actual_requests_from_an_allowed_origin(client, user):
     assert cors_headers(result) == {
         "access-control-allow-origin": ALLOWED,
         "access-control-allow-credentials": "true",
-        "access-control-expose-headers": "ETag, Link, Location, X-Request-ID, X-Truncated",
+        "access-control-expose-headers":
+            "ETag, Link, Location, Retry-After, WWW-Authenticate, X-Request-ID, X-Truncated",
     }
     # errors carry them too, so the browser lets the app read the message
     denied = request(client, "GET", user.tasks, headers={"Origin": ALLOWED})
@@ -63,3 +64,18 @@ def test_configured_origins_replace_the_default(frontend_factory, client, user):
     allowed = request(custom, "GET", "/", headers={"Origin": "https://app.example.com"})
     assert allowed.header("access-control-allow-origin") == "https://app.example.com"
     assert request(custom, "GET", "/", headers={"Origin": ALLOWED}).header("access-control-allow-origin") is None
+
+
+def test_every_answer_says_how_it_may_be_cached(client, user):
+    """A user's data: a browser may keep it but asks again first, and it varies with the
+    token; everything else is asked for again too. Said on errors and 304s alike."""
+    task = request(client, "POST", user.tasks, headers=user.headers,
+                   json={"title": "t", "priority": "low", "category": "work"})
+    listed = request(client, "GET", user.tasks, headers=user.headers)
+    unchanged = request(client, "GET", user.tasks, headers={**user.headers, "If-None-Match": listed.header("etag")})
+    denied = request(client, "GET", user.stats)
+    private = [task, listed, unchanged, denied, request(client, "GET", user.stats, headers=user.headers)]
+    assert [(each.status, each.header("cache-control"), each.header("vary")) for each in private] == [
+        (status, "private, no-cache", "Origin, Authorization") for status in (201, 200, 304, 401, 200)]
+    shared = [request(client, "GET", path) for path in ("/health", "/openapi.json", "/nowhere")]
+    assert [(each.header("cache-control"), each.header("vary")) for each in shared] == [("no-cache", "Origin")] * 3
