@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from benchmarks.load.__main__ import settled
-from benchmarks.load.gates import CellKey, Gate, GateConfig, Verdict, check, gates_for, markdown
+from benchmarks.load.gates import CellKey, Gate, GateConfig, Verdict, check, gates_for, markdown, spreads
 from benchmarks.load.generators import Measurement
 from benchmarks.load.report import Cell
 from benchmarks.load.servers import Target
@@ -111,8 +112,23 @@ def test_a_failing_verdict_says_what_it_measured_in_its_json() -> None:
     assert verdict.as_json() == {
         "gate": "over_minimal", "title": "todo-api / minimal Flask handler",
         "where": "flask · granian · list", "framework": "flask", "endpoint": "list", "floor": 1.2,
-        "values": [0.5, 0.6], "ratio": 0.55,
+        "values": [0.5, 0.6], "ratio": 0.55, "unmet": False,
         "passed": False}
+    assert verdict.fails_the_run and "❌ FAIL" in markdown([verdict])
+
+
+def test_an_unmet_promise_is_shown_below_its_floor_but_fails_no_run() -> None:
+    verdict = Verdict(attrs.evolve(over_minimal(), unmet=True), (0.5, 0.6))
+    assert not verdict.passed and not verdict.fails_the_run
+    assert "| 1.20 |" in markdown([verdict]) and "unmet promise" in markdown([verdict])
+
+
+def test_unmet_promises_are_read_from_the_configuration() -> None:
+    config = GateConfig.load()
+    known = {f"{kind}.{endpoint}" for kind, floors in config.floors.items() for endpoint in floors}
+    assert config.unmet <= known
+    unmet = [gate for gate in gates_for(config, ["flask", "quart"], 32) if gate.unmet]
+    assert {f"{gate.kind}.{gate.endpoint}" for gate in unmet} == config.unmet
 
 
 def test_a_cell_measured_again_shows_the_median_of_its_measurements() -> None:
@@ -120,3 +136,24 @@ def test_a_cell_measured_again_shows_the_median_of_its_measurements() -> None:
     assert settled(first, []) is first
     assert settled(first, [rps(3000), rps(2800)]).result == rps(2800)
     assert settled(first, [rps(3000), rps(2800), rps(3100)]).result == rps(2800)  # the lower middle of four
+
+
+def rounds_of(*rates: float) -> tuple[Measurement, ...]:
+    return tuple(Measurement(requests=int(rate), seconds=1.0, errors=0, non200=0, p50_ms=1, p90_ms=1,
+                             p99_ms=1) for rate in rates)
+
+
+def test_a_project_cell_that_swings_alone_fails_the_spread_gate() -> None:
+    """Issue #21's Flask cells: 488-1,569 req/s in five rounds while the raw callable held
+    within 10%; the same swing on both is the machine's."""
+    config = GateConfig.load()
+    api, raw = Target("flask", "granian", "api"), Target("flask", "granian", "raw")
+    steady_raw = Cell(raw, "stats", rounds_of(1800)[0], rounds_of(1743, 1910, 1800, 1850, 1820))
+    swinging = Cell(api, "stats", rounds_of(672)[0], rounds_of(488, 664, 1420, 1569, 672))
+    [verdict] = spreads(config, [swinging, steady_raw])
+    assert not verdict.passed and round(verdict.spread, 2) == 3.22
+    machine = Cell(raw, "stats", rounds_of(1000)[0], rounds_of(1000, 2800))
+    assert all(v.passed for v in spreads(config, [swinging, machine]))  # 3.22 < 1.25 x 2.8
+    steady = Cell(api, "stats", rounds_of(1500)[0], rounds_of(1500, 1600, 1450))
+    assert all(v.passed for v in spreads(config, [steady, steady_raw]))
+    assert spreads(config, [Cell(api, "stats", rounds_of(1500)[0])]) == []  # one round: no spread

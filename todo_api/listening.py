@@ -48,9 +48,13 @@ def refuse_if_in_use(host: str, port: int) -> None:
 def listening_socket(host: str, port: int, backlog: int, write_timeout: float,
                      reuse_port: bool = False) -> socket.socket:
     """A socket listening on (host, port) whose accepted connections inherit WRITE_TIMEOUT
-    (TCP_USER_TIMEOUT), inheritable by a server's worker."""
+    (TCP_USER_TIMEOUT) and TCP_NODELAY, inheritable by a server's worker."""
     sock = bound_socket(host, port, reuse_port)
     set_write_timeout(sock, write_timeout)
+    # Inherited by accepted connections too. uvicorn wraps a socket given by `fd` as
+    # AF_UNIX, so the event loop does not set it itself: without it, Nagle's algorithm
+    # and delayed ACKs held each answer ~40 ms (700 requests/s instead of 28,000).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.listen(backlog)
     sock.set_inheritable(True)
     return sock

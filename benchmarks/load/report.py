@@ -25,6 +25,23 @@ class Cell:
     target: Target
     endpoint: str
     result: Measurement
+    """The median round (by requests per second), or the only measurement."""
+    rounds: tuple[Measurement, ...] = ()
+    """Every interleaved round's measurement, in order."""
+
+    @property
+    def spread(self) -> float | None:
+        """Fastest round / slowest round; None with fewer than two rounds."""
+        rates = [each.rps for each in self.rounds]
+        if len(rates) < 2:
+            return None
+        return max(rates) / min(rates) if min(rates) else float("inf")
+
+
+def median_round(rounds: list[Measurement]) -> Measurement:
+    """The middle round by requests per second (of an even count, the lower middle one)."""
+    ordered = sorted(rounds, key=lambda each: each.rps)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def baseline_for(cells: list[Cell], cell: Cell) -> Cell | None:
@@ -52,8 +69,9 @@ def markdown(cells: list[Cell], context: str) -> str:
     lines = [
         context,
         "",
-        "Requests per second (ratio to the same framework's minimal handler under the same server; "
-        "a cell that a gate measured again shows the median of its measurements):",
+        "Requests per second, the median of the interleaved rounds (ratio to the same framework's "
+        "minimal handler under the same server; a cell that a gate measured again shows the median "
+        "of its measurements):",
         "",
         "| app · server | " + " | ".join(ENDPOINT_TITLES[e] for e in endpoints) + " |",
         "|---|" + "---:|" * len(endpoints),
@@ -65,9 +83,22 @@ def markdown(cells: list[Cell], context: str) -> str:
             cell = by_key.get((target, endpoint))
             row.append("" if cell is None else f"{cell.result.rps:,.0f}{ratio_text(cells, cell)}")
         lines.append(f"| {target.label} | " + " | ".join(row) + " |")
+    if any(c.spread is not None for c in cells):
+        lines += [
+            "",
+            "Spread of the rounds (fastest round / slowest round of each cell):",
+            "",
+            "| app · server | " + " | ".join(ENDPOINT_TITLES[e] for e in endpoints) + " |",
+            "|---|" + "---:|" * len(endpoints),
+        ]
+        for target in targets:
+            spreads = [by_key.get((target, endpoint)) for endpoint in endpoints]
+            row = ["" if cell is None or cell.spread is None else f"{cell.spread:.2f}" for cell in spreads]
+            lines.append(f"| {target.label} | " + " | ".join(row) + " |")
     lines += [
         "",
-        "Latency in ms (p50 / p90 / p99) and failures (transport errors + non-200 answers):",
+        "Latency in ms (p50 / p90 / p99) of the median round, and failures (transport errors + "
+        "non-200 answers):",
         "",
         "| app · server | " + " | ".join(ENDPOINT_TITLES[e] for e in endpoints) + " |",
         "|---|" + "---:|" * len(endpoints),
@@ -131,6 +162,8 @@ def save(cells: list[Cell], out: Path, context: str, title: str, run: dict[str, 
             "endpoint": c.endpoint,
             **attrs.asdict(c.result),
             "rps": c.result.rps,
+            "rounds_rps": [each.rps for each in c.rounds],
+            "spread": c.spread,
         }
         for c in cells
     ]
