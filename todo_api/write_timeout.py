@@ -8,8 +8,9 @@ clock restarts whenever the client takes data, so a slow reader is not cut, only
 stops (like nginx's `send_timeout`). It does nothing to an idle connection with nothing
 to send. Accepted connections inherit it from the listening socket.
 
-Each server's launcher (`todo_api.*_bounded`) sets it where that server makes its sockets;
-on a system without the option nothing is set, and README "Security" says so.
+`todo_api.listening` sets it on the listening sockets it makes (uvicorn's, through its
+launcher); granian makes its own, so under granian nothing sets it (README, "Servers").
+On a system without the option nothing is set, and README "Security" says so.
 """
 
 from __future__ import annotations
