@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -108,3 +109,49 @@ def test_serve_refuses_a_port_already_in_use_with_one_line(frontend, server_name
         assert [call(first.port, "GET", "/health")[0] for _ in range(20)] == [200] * 20
     finally:
         assert first.stop() == 0
+
+
+def test_a_uvicorn_worker_that_dies_is_started_again_on_its_socket(database_url, tmp_path):
+    """todo_api.uvicorn_bounded runs one uvicorn process per worker socket: a worker killed
+    outright is replaced, and the port keeps answering throughout."""
+    server = Server("quart", tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET},
+                    workers=2, server="uvicorn")
+    try:
+        [launcher] = children(server.process.pid)  # the launcher, under serve
+        workers = children(launcher)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(children(launcher)) < 2 or workers[0] in children(launcher)):
+            assert call(server.port, "GET", "/health")[0] == 200  # the other worker's socket, and the kernel's queue
+            time.sleep(0.2)
+        replaced = children(launcher)
+        assert len(replaced) == 2 and workers[0] not in replaced and workers[1] in replaced
+        assert wait_ready(server.port)
+        assert any("exited (-9); starting it again" in line for line in server.lines), server.lines[-10:]
+    finally:
+        assert server.stop() == 0, "\n".join(server.lines)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return sorted(found)
+
+
+def wait_ready(port: int, seconds: float = 30) -> bool:
+    """Every answer 200 for a while: both workers' sockets answer (the kernel hashes each
+    new connection to one of them)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(call(port, "GET", "/ready")[0] == 200 for _ in range(20)):
+            return True
+        time.sleep(0.5)
+    return False
