@@ -269,8 +269,7 @@ def settled(cell: Settled, again: list[generators.Measurement]) -> Settled:
     the lower of the middle two), so that its table and the gate tell the same story."""
     if not again:
         return cell
-    ordered = sorted([cell.result, *again], key=lambda measurement: measurement.rps)
-    return attrs.evolve(cell, result=ordered[(len(ordered) - 1) // 2])
+    return attrs.evolve(cell, result=report.median_round([cell.result, *again]))
 
 
 def measure_cell(key: gates.CellKey, args: argparse.Namespace, sets: RequestSets, env: dict[str, str],

@@ -26,12 +26,11 @@ import attrs
 
 from benchmarks.load import generators, latency, report
 from benchmarks.load.generators import Measurement
-from benchmarks.load.servers import BASELINES, Running, Target
+from benchmarks.load.servers import BASELINES, STUCK_STOP_SIGNS, Running, Target, tree_rss_kib
 from todo_api.frontends import FRONTENDS
 from todo_api.servers import server_command
 from todo_api.settings import Settings
 
-STUCK = ("Killing worker", "refused to gracefully stop", "Unexpected exit", "did not stop in time")
 ENDPOINTS = ("list", "stats")
 RTT_MS = 10.0
 
@@ -67,7 +66,8 @@ class DesignTarget(Target):
 
     @property
     def name(self) -> str:
-        return f"flask-design/{self.design.split()[0]}-{abs(hash(self.design)) % 1000}/{self.kind}"
+        slug = "".join(c if c.isalnum() else "-" for c in self.design.lower())
+        return f"flask-design/{slug}/{self.kind}"
 
     @property
     def label(self) -> str:
@@ -93,28 +93,6 @@ class DesignResult:
         return max(rates) / min(rates) if min(rates) else float("inf")
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Resident memory of `pid` and every process under it."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    total, stack = 0, [pid]
-    while stack:
-        each = stack.pop()
-        stack.extend(children.get(each, []))
-        try:
-            status = Path(f"/proc/{each}/status").read_text().splitlines()
-            total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-        except (OSError, StopIteration):
-            pass
-    return total / 1024
-
-
 def stop_as_serve_does(server: Running, grace: float = 10.0) -> tuple[int | None, float, bool]:
     """SIGTERM to the server's main process only, once; (status, seconds, clean)."""
     started = time.monotonic()
@@ -126,7 +104,8 @@ def stop_as_serve_does(server: Running, grace: float = 10.0) -> tuple[int | None
     took = time.monotonic() - started
     server.stop()  # the whole group, whatever is left
     log = Path(server.log.name).read_text(errors="replace")
-    clean = status in (0, -signal.SIGTERM) and took < grace and not any(sign in log for sign in STUCK)
+    stuck = any(sign in log for sign in STUCK_STOP_SIGNS)
+    clean = status in (0, -signal.SIGTERM) and took < grace and not stuck
     return status, took, clean
 
 
@@ -144,7 +123,7 @@ def sweep(args: argparse.Namespace, sets: dict[str, tuple[list[tuple[str, str]],
                                                            args.connections, args.warmup, args.seconds)
                     result.rounds.setdefault((kind, endpoint), []).append(measured)
                 if kind == "api":
-                    result.rss_mib.append(tree_rss_mib(server.process.pid))
+                    result.rss_mib.append(tree_rss_kib(server.process.pid) / 1024)
                 result.stops.append(stop_as_serve_does(server))
             with latency.database_at(RTT_MS, env) as far_env:
                 target = DesignTarget("flask", "design", "api", design=design)

@@ -29,6 +29,38 @@ BASELINES = {  # the apps of kind "api" are the frontends' own (todo_api.fronten
 }
 
 
+STUCK_STOP_SIGNS = ("Killing worker", "refused to gracefully stop", "Unexpected exit", "did not stop in time")
+"""What granian, uvicorn or `serve` print when a worker did not stop by itself."""
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, in pid order (Linux: /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return sorted(found)
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of every process under `pid` (a server's workers), in KiB."""
+    total, stack = 0, children_of(pid)
+    while stack:
+        child = stack.pop()
+        stack.extend(children_of(child))
+        try:
+            status = Path(f"/proc/{child}/status").read_text().splitlines()
+            total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

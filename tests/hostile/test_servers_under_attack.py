@@ -14,11 +14,11 @@ import resource
 import socket
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
+from benchmarks.load.servers import tree_rss_kib
 from tests.helpers import SECRET, make_token
 from tests.hostile import attacks
 from tests.served import Server, call
@@ -68,29 +68,6 @@ def served(request: pytest.FixtureRequest, database_url: str, tmp_path_factory: 
     assert running.stop() == 0, "\n".join(running.lines)
 
 
-def descendants_rss_kib(pid: int) -> int:
-    """Resident memory of every process under `pid` (the server's workers), in KiB."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(stat[1]), []).append(int(entry))
-    total, stack = 0, list(children.get(pid, []))
-    while stack:
-        child = stack.pop()
-        stack.extend(children.get(child, []))
-        try:
-            for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
-
-
 def still_serves(server: Server) -> None:
     status, _, body = call(server.port, "GET", STATS, PROBER_HEADERS)
     assert status == 200, body
@@ -99,9 +76,9 @@ def still_serves(server: Server) -> None:
 
 def test_an_endless_header_stream_gets_431_and_a_bounded_amount_of_memory(served):
     _, _, server = served
-    before = descendants_rss_kib(server.process.pid)
+    before = tree_rss_kib(server.process.pid)
     flood = attacks.header_flood(server.port, limit_bytes=8 * 1024 * 1024)
-    grown_mib = (descendants_rss_kib(server.process.pid) - before) / 1024
+    grown_mib = (tree_rss_kib(server.process.pid) - before) / 1024
     assert attacks.statuses(flood.answer) == [431], flood.answer[:200]
     assert grown_mib < 16, f"the workers grew by {grown_mib:.0f} MiB"
     still_serves(server)
@@ -252,7 +229,7 @@ def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served
     _, server_name, server = served
     if not ENFORCES_WRITE_TIMEOUT[server_name]:
         pytest.skip(f"{server_name} enforces no WRITE_TIMEOUT: a proxy in front must (README, Servers)")
-    workers_kib = lambda: descendants_rss_kib(server.process.pid)  # noqa: E731
+    workers_kib = lambda: tree_rss_kib(server.process.pid)  # noqa: E731
     request = (f"GET /api/{big_list_owner}/tasks HTTP/1.1\r\nHost: x\r\n"
                f"Authorization: Bearer {make_token(big_list_owner)}\r\n\r\n").encode()
     before = workers_kib()

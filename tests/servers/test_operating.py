@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.load.servers import children_of
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import TODO_API, Server, call
 from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
@@ -117,33 +118,20 @@ def test_a_uvicorn_worker_that_dies_is_started_again_on_its_socket(database_url,
     server = Server("quart", tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET},
                     workers=2, server="uvicorn")
     try:
-        [launcher] = children(server.process.pid)  # the launcher, under serve
-        workers = children(launcher)
+        [launcher] = children_of(server.process.pid)  # the launcher, under serve
+        workers = children_of(launcher)
         assert len(workers) == 2
         os.kill(workers[0], signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (len(children(launcher)) < 2 or workers[0] in children(launcher)):
+        while time.monotonic() < deadline and (len(children_of(launcher)) < 2 or workers[0] in children_of(launcher)):
             assert call(server.port, "GET", "/health")[0] == 200  # the other worker's socket, and the kernel's queue
             time.sleep(0.2)
-        replaced = children(launcher)
+        replaced = children_of(launcher)
         assert len(replaced) == 2 and workers[0] not in replaced and workers[1] in replaced
         assert wait_ready(server.port)
         assert any("exited (-9); starting it again" in line for line in server.lines), server.lines[-10:]
     finally:
         assert server.stop() == 0, "\n".join(server.lines)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            if parent == pid:
-                found.append(int(entry))
-    return sorted(found)
 
 
 def wait_ready(port: int, seconds: float = 30) -> bool:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -73,8 +74,10 @@ def uvicorn_with_the_gate() -> Iterator[int]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
     while not server.started:
-        threading.Event().wait(0.02)
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
     yield sock.getsockname()[1]
     server.should_exit = True
     thread.join(10)

@@ -19,6 +19,7 @@ from psycopg.conninfo import make_conninfo
 
 from benchmarks.load.latency import upstream_of
 from benchmarks.load.latency_proxy import LatencyProxy
+from benchmarks.load.servers import STUCK_STOP_SIGNS
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import Server, call
 from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
@@ -80,8 +81,6 @@ def test_a_stop_answers_the_requests_in_flight_and_no_new_one(frontend, server_n
 
 LOAD_CLIENTS = 32
 LOAD_SECONDS = 2.0
-STUCK = ("Killing worker", "refused to gracefully stop", "Unexpected exit", "did not stop in time")
-"""What granian, uvicorn or `serve` print when a worker did not stop by itself."""
 
 
 def load(port: int, user: str, auth: dict[str, str]) -> int:
@@ -140,7 +139,7 @@ def test_stops_after_load_end_within_the_grace_period(frontend, server_name, dat
         signal_stop(server, to)
         status = server.process.wait(timeout=GRACE_SECONDS + 10)
         took = time.monotonic() - started
-        stuck = [line for line in server.all_lines() if any(sign in line for sign in STUCK)]
+        stuck = [line for line in server.all_lines() if any(sign in line for sign in STUCK_STOP_SIGNS)]
         logged = access_lines_of(server, user)
         results.append((to, status, round(took, 1), stuck[:1], answered - logged))
     print(f"{frontend}-{server_name} stops (to, status, seconds, stuck, access lines lost): {results}")
