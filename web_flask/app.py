@@ -47,7 +47,9 @@ class ApiResponse(flask.Response):
 
 
 def to_flask(response: Response) -> ApiResponse:
-    return ApiResponse(response.body, response.status, list(response.headers))
+    """The core's answer; its body goes to the server as the one-item list it already is
+    (direct passthrough), not wrapped in an iterator: granian writes a list in one piece."""
+    return ApiResponse(response.body, response.status, list(response.headers), direct_passthrough=True)
 
 
 def environ_headers(environ: dict[str, Any]) -> dict[str, str]:

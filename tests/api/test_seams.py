@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from core.http import MAX_BODY_BYTES
-from tests.api.clients import request
+from tests.api.clients import request, wsgi_environ
 
 TASK = b'{"title": "t", "priority": "low", "category": "work"}'
 TOO_LARGE = b'{"title": "' + b"x" * (4 * MAX_BODY_BYTES) + b'"}'
@@ -110,3 +110,19 @@ def test_methods_are_case_sensitive(client, user):
     """RFC 9110 section 9.1: "get" is not GET (werkzeug would upper-case it)."""
     result = request(client, "get", user.stats, headers=user.headers)
     assert (result.status, result.header("allow")) == (405, "GET, HEAD, OPTIONS")
+
+
+def test_a_wsgi_answer_is_handed_over_as_one_list(client, user):
+    """PEP 3333 lets an app answer with any iterable of bytes. granian writes a list in one
+    piece, and anything else through a Python iterator that its Rust side drives a chunk
+    at a time, taking the GIL for each: the Flask frontend answered 3-9% fewer stats
+    requests a second that way, in four paired rounds (#21). A HEAD's body stays empty."""
+    if client.interface != "wsgi":
+        pytest.skip("an ASGI answer is messages, not an iterable")
+    app = client.client.application
+    for method, expected in (("GET", b"[]"), ("HEAD", b"")):
+        environ = wsgi_environ(method, client.base + user.tasks, user.headers, b"")
+        answer = app(environ, lambda status, headers, exc_info=None: None)
+        assert b"".join(answer) == expected
+        if method == "GET":
+            assert isinstance(answer, list)
