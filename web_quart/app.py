@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import quart
@@ -39,6 +40,10 @@ from todo_api.settings import Settings, load_settings
 from todo_api.wiring import build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
+
+REQUEST_SIGNALS = (quart.request_started, quart.request_finished, quart.got_request_exception)
+
+AsgiApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 class ApiResponse(quart.Response):
@@ -95,6 +100,7 @@ class Mounted(MountedApi[aio.Database]):
     def __init__(self, api: Api, settings: Settings) -> None:
         super().__init__(api, settings)
         self._lock = asyncio.Lock()
+        self.answer_directly: AsgiApp | None = None  # the API as a plain ASGI app, standalone only
 
     async def open(self) -> None:
         conninfo = self.settings.require_database_url()
@@ -126,7 +132,17 @@ def init_app(app: quart.Quart, url_prefix: str = "", settings: Settings | None =
 
 
 class StandaloneQuart(quart.Quart):
-    """The app `create_app` makes: werkzeug's matching is skipped while the API is all it serves."""
+    """The app `create_app` makes. While the API is all it serves, werkzeug's matching is
+    skipped, and so is Quart's own request handling (`asgi_app`): Quart adds nothing to an
+    answer then, and cost more than the API itself (#21). A route or a request hook added
+    to the app brings both back; lifespan and websocket scopes are always Quart's."""
+
+    async def asgi_app(self, scope: Any, receive: Any, send: Any) -> None:
+        mounted: Mounted = self.extensions[BLUEPRINT]
+        if scope["type"] == "http" and mounted.answer_directly is not None and api_alone(self):
+            await mounted.answer_directly(scope, receive, send)
+        else:
+            await super().asgi_app(scope, receive, send)
 
     def create_url_adapter(self, request: Any) -> MapAdapter | None:
         rule = sole_api_rule(self.url_map) if isinstance(request, quart.Request) else None
@@ -140,8 +156,68 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     and so is every error Quart raises, a websocket upgrade's included."""
     app = StandaloneQuart(__name__, static_folder=None)  # no /static/ route of its own
     app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT  # what Quart keeps of a body unread
-    mount(app, "", settings or load_settings(), everything=True)
+    mounted = mount(app, "", settings or load_settings(), everything=True)
+    mounted.answer_directly = direct_answers(mounted)
     return app
+
+
+def api_alone(app: quart.Quart) -> bool:
+    """Whether the app serves the API and nothing else: no route, request hook or request
+    signal receiver (an error tracker's, say) of its own."""
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
+             app.url_value_preprocessors)
+    return (sole_api_rule(app.url_map) is not None and not any(any(funcs.values()) for funcs in hooks)
+            and not any(signal.receivers for signal in REQUEST_SIGNALS))
+
+
+async def receive_body(receive: Any, max_bytes: int, timeout: float) -> bytes:
+    """Up to `max_bytes` of the body, from the server's messages; 408 (as Quart's
+    `read_body`) when it takes longer than `timeout` seconds."""
+    received = bytearray()
+    try:
+        async with asyncio.timeout(timeout):
+            while len(received) < max_bytes:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break  # http.disconnect
+                received += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise RequestTimeout() from None
+    return bytes(received[:max_bytes])
+
+
+def direct_answers(mounted: Mounted) -> AsgiApp:
+    """The API as a plain ASGI app, for `StandaloneQuart`: what `dispatch` does, without
+    Quart's request, response, tasks and timers in between. The same bytes on the wire (the
+    equivalence tests compare it with the API embedded in a Quart app)."""
+    api, observer, timeout = mounted.api, mounted.observer, mounted.settings.body_read_timeout
+
+    async def counted_fetch(request: FetchKeys) -> FetchedKeys:
+        return observer.keys_fetched(await fetch_keys_async(request))
+
+    async def answer(scope: Any, receive: Any, send: Any) -> None:
+        core = Request(scope["method"], scope_path(scope), scope["query_string"], scope_headers(scope),
+                       None, scope.get("root_path", ""))
+        exchange = api.begin(core)
+        try:
+            database = await mounted.database()
+            with observer:  # in flight
+                response = await database.run(api.handle(core, exchange), counted_fetch,
+                                              lambda size: receive_body(receive, size, timeout),
+                                              observer.exposition)
+        except HTTPException as error:
+            response = api.error(core, error.code or 400, error.description or error.name, exchange)
+        except Exception:
+            response = api.error(core, 500, "Internal Server Error", exchange)
+            log.exception("unexpected error in the Quart frontend")
+        observer.finished(exchange)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(name.lower().encode(), value.encode()) for name, value in response.headers]})
+        await send({"type": "http.response.body", "body": response.body})
+
+    return answer
 
 
 def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -> Mounted:

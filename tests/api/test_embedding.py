@@ -8,6 +8,7 @@ lifecycle.
 
 from __future__ import annotations
 
+import importlib
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -110,6 +111,44 @@ def test_a_route_added_to_the_standalone_app_is_served(frontend, settings, clien
     assert (hello.status, hello.json()["tasks"]) == (200, "/api/ann/tasks")
     assert request(client, "GET", "/health").status == 200
     assert request(client, "GET", "/nope").json() == {"detail": "Not Found"}
+
+
+def test_a_request_hook_added_to_the_standalone_app_runs(frontend, settings, clients):
+    """The standalone app answers without the framework's request handling only while the
+    API is all it serves (#21): a hook added to it brings that handling back."""
+    app = FRONTEND_TABLE[frontend].create_app(settings)
+    client = in_process(frontend, app, "", app)
+    clients.append(client)
+    assert request(client, "GET", "/health").header("x-host-hook") is None
+
+    def mark(response: Any) -> Any:
+        response.headers["X-Host-Hook"] = "ran"
+        return response
+
+    app.after_request(mark)
+    user = User(new_user_id())
+    listed = request(client, "GET", user.tasks, headers=user.headers)
+    assert (listed.status, listed.json(), listed.header("x-host-hook")) == (200, [], "ran")
+
+
+def test_a_request_signal_receiver_hears_the_standalone_apps_requests(frontend, settings, clients):
+    """An error tracker or tracer listening to the framework's signals (Sentry's and
+    OpenTelemetry's integrations do) brings the framework's request handling back too."""
+    framework = importlib.import_module(frontend)
+    app = FRONTEND_TABLE[frontend].create_app(settings)
+    client = in_process(frontend, app, "", app)
+    clients.append(client)
+    heard: list[Any] = []
+
+    def receiver(sender: Any, **extra: Any) -> None:
+        heard.append(sender)
+
+    framework.request_started.connect(receiver)
+    try:
+        assert request(client, "GET", "/health").status == 200
+    finally:
+        framework.request_started.disconnect(receiver)
+    assert heard == [app]
 
 
 def unreachable(settings: Settings) -> Settings:
