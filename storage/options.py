@@ -22,9 +22,13 @@ from psycopg.pq.abc import PGconn
 
 PreparedMode = Literal["auto", "on", "off"]
 
-DEFAULT_POOL_MAX_SIZE = 16
-"""Connections per server process, and the threads of a WSGI worker. 16 per worker keeps a
-database 10 ms away busy at 32 concurrent requests over 2 workers (README, "Sizing")."""
+DEFAULT_POOL_MAX_SIZE = 24
+"""Connections per server process (opened as needed). 1.5x the even share of 32 concurrent
+requests over 2 workers, because the kernel does not share connections evenly between
+workers (SO_REUSEPORT hashes each: 12/20 or worse in about a third of the benchmark's
+cells). With 16, the worker holding 20 kept 4 requests waiting for the pool, and a
+database 10 ms away served 2,308-2,583 req/s by the split; with 24, 2,552-2,576
+(README, "Sizing")."""
 
 REAL_BACKEND_PID = "SELECT pg_backend_pid()"
 """Asked once per new connection in `auto` mode; see `behind_a_pooler`."""

@@ -63,7 +63,7 @@ def test_mistakes_name_the_variable(env, names):
 
 def test_database_settings():
     defaults = Settings.from_env({})
-    assert (defaults.pool_max_size, defaults.pool_timeout, defaults.statement_timeout) == (16, 5.0, 5.0)
+    assert (defaults.pool_max_size, defaults.pool_timeout, defaults.statement_timeout) == (24, 5.0, 5.0)
     assert defaults.prepared_statements == "auto"
     given = Settings.from_env({"DB_POOL_MAX_SIZE": "40", "DB_POOL_TIMEOUT": "2.5", "DB_STATEMENT_TIMEOUT": "30",
                                "DB_PREPARED_STATEMENTS": "OFF"})
@@ -72,7 +72,7 @@ def test_database_settings():
 
 
 def test_wsgi_threads_follow_the_pool_unless_given():
-    assert Settings.from_env({}).wsgi_threads == 64
+    assert Settings.from_env({}).wsgi_threads == 96
     assert Settings.from_env({"DB_POOL_MAX_SIZE": "10"}).wsgi_threads == 40
     assert Settings.from_env({"DB_POOL_MAX_SIZE": "10", "WSGI_THREADS": "12"}).wsgi_threads == 12
     with pytest.raises(ConfigError, match="WSGI_THREADS"):

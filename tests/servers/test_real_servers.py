@@ -26,7 +26,7 @@ def test_served_api_over_http(frontend, server_name, database_url, tmp_path):
     server = Server(frontend, tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET},
                     workers=2, server=server_name)
     try:
-        assert any("2 worker(s)" in line and "up to 32 database connections" in line for line in server.lines)
+        assert any("2 worker(s)" in line and "up to 48 database connections" in line for line in server.lines)
         user = new_user_id()
         auth = {"Authorization": f"Bearer {make_token(user)}", "Content-Type": "application/json"}
         tasks = f"/api/{user}/tasks"
