@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import attrs
 import pytest
 
 from benchmarks.load.__main__ import settled
@@ -112,23 +111,9 @@ def test_a_failing_verdict_says_what_it_measured_in_its_json() -> None:
     assert verdict.as_json() == {
         "gate": "over_minimal", "title": "todo-api / minimal Flask handler",
         "where": "flask · granian · list", "framework": "flask", "endpoint": "list", "floor": 1.2,
-        "values": [0.5, 0.6], "ratio": 0.55, "unmet": False,
+        "values": [0.5, 0.6], "ratio": 0.55,
         "passed": False}
     assert verdict.fails_the_run and "❌ FAIL" in markdown([verdict])
-
-
-def test_an_unmet_promise_is_shown_below_its_floor_but_fails_no_run() -> None:
-    verdict = Verdict(attrs.evolve(over_minimal(), unmet=True), (0.5, 0.6))
-    assert not verdict.passed and not verdict.fails_the_run
-    assert "| 1.20 |" in markdown([verdict]) and "unmet promise" in markdown([verdict])
-
-
-def test_unmet_promises_are_read_from_the_configuration() -> None:
-    config = GateConfig.load()
-    known = {f"{kind}.{endpoint}" for kind, floors in config.floors.items() for endpoint in floors}
-    assert config.unmet <= known
-    unmet = [gate for gate in gates_for(config, ["flask", "quart"], 32) if gate.unmet]
-    assert {f"{gate.kind}.{gate.endpoint}" for gate in unmet} == config.unmet
 
 
 def test_a_cell_measured_again_shows_the_median_of_its_measurements() -> None:

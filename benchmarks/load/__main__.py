@@ -278,6 +278,8 @@ def measure_cell(key: gates.CellKey, args: argparse.Namespace, sets: RequestSets
     with latency.database_at(key.rtt_ms, env) as cell_env:
         server = Running.start(key.target, args.workers, cell_env, workdir, tag="again")
         try:
+            if key.rtt_ms is not None:
+                latency.warm_pool(server, key.endpoint, sets, args.connections)
             return generators.measure_endpoint(server.port, key.endpoint, sets[key.endpoint],
                                                args.connections, args.warmup, args.seconds)
         finally:
@@ -296,9 +298,8 @@ def publish(args: argparse.Namespace, config: gates.GateConfig, results: Results
     if results.verdicts:
         gate_table = gates.markdown(results.verdicts)
         report.write_json(out / "gates.json", run, [v.as_json() for v in results.verdicts])
-        unmet = sum(v.measured and not v.passed and v.gate.unmet for v in results.verdicts)
         failing = any(v.fails_the_run for v in results.verdicts)
-        heading = f"Gates: {passed} of {measured} pass" + (f", {unmet} unmet promises" if unmet else "")
+        heading = f"Gates: {passed} of {measured} pass"
         sections.append((heading + (" ❌" if failing else ""), gate_table))
         print("\n" + gate_table, flush=True)
     if results.spread_verdicts:

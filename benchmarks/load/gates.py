@@ -56,10 +56,6 @@ class GateConfig:
     """A project cell whose fastest round is more than this times its slowest fails..."""
     spread_over_raw: float = 1.25
     """...when its spread is also more than this times the raw callable's in the same rounds."""
-    unmet: frozenset[str] = frozenset()
-    """Promises ("kind.endpoint") this code does not keep yet: measured and shown against
-    their floor, never lowered, but not failing a run (README, "Gates")."""
-
     @classmethod
     def load(cls, path: Path = PYPROJECT) -> GateConfig:
         with path.open("rb") as file:
@@ -74,8 +70,7 @@ class GateConfig:
         return cls(measurements=int(bench["measurements"]), noise=float(bench["noise"]),
                    littles_law_rtt_ms=float(bench["littles_law_rtt_ms"]), floors=floors,
                    spread_max=float(spread.get("max", 1.5)),
-                   spread_over_raw=float(spread.get("over_raw", 1.25)),
-                   unmet=frozenset(bench.get("unmet", [])))
+                   spread_over_raw=float(spread.get("over_raw", 1.25)))
 
 
 @attrs.frozen
@@ -86,7 +81,6 @@ class Gate:
     numerator: CellKey
     denominator: CellKey | None  # littles_law: the same stack at 0 ms through the same proxy
     bound: float | None = None  # littles_law: connections / round trip
-    unmet: bool = False  # a promise not kept yet: reported, not failing the run
 
     @property
     def title(self) -> str:
@@ -123,16 +117,14 @@ def gates_for(config: GateConfig, frameworks: list[str], connections: int) -> li
                 if kind == "littles_law":
                     bound = connections / (rtt / 1000)
                     gates.append(Gate(kind, endpoint, floor, CellKey(api, endpoint, rtt),
-                                      CellKey(api, endpoint, 0.0), bound,
-                                      unmet=f"{kind}.{endpoint}" in config.unmet))
+                                      CellKey(api, endpoint, 0.0), bound))
                     continue
                 numerator, denominator = {
                     "over_minimal": (CellKey(api, endpoint), CellKey(minimal, endpoint)),
                     "over_raw": (CellKey(api, endpoint), CellKey(raw, endpoint)),
                     "heavy_user": (CellKey(api, "stats_10k"), CellKey(api, endpoint)),
                 }[kind]
-                gates.append(Gate(kind, endpoint, floor, numerator, denominator,
-                                  unmet=f"{kind}.{endpoint}" in config.unmet))
+                gates.append(Gate(kind, endpoint, floor, numerator, denominator))
     return gates
 
 
@@ -155,7 +147,7 @@ class Verdict:
 
     @property
     def fails_the_run(self) -> bool:
-        return not self.passed and not self.gate.unmet
+        return not self.passed
 
     @property
     def mark(self) -> str:
@@ -163,12 +155,12 @@ class Verdict:
             return "not measured"
         if self.passed:
             return "✅ pass"
-        return "❌ unmet promise (reported)" if self.gate.unmet else "❌ FAIL"
+        return "❌ FAIL"
 
     def as_json(self) -> dict[str, Any]:
         return {"gate": self.gate.kind, "title": self.gate.title, "where": self.gate.where,
                 "framework": self.gate.numerator.target.framework, "endpoint": self.gate.endpoint,
-                "floor": self.gate.floor, "values": list(self.values), "unmet": self.gate.unmet,
+                "floor": self.gate.floor, "values": list(self.values),
                 "ratio": self.value if self.measured else None,
                 "passed": self.passed if self.measured else None}
 
