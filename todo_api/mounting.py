@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
+from blinker import NamedSignal
+from flask.sansio.app import App
 from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
 
 from core.api import Api
@@ -126,6 +128,16 @@ class SoleRuleAdapter:
         if self._bound is None:
             self._bound = self._bind()
         return getattr(self._bound, name)
+
+
+def api_alone(app: App, request_signals: Iterable[NamedSignal]) -> bool:
+    """Whether a standalone app serves the API and nothing else: no route, request hook or
+    receiver of the framework's request signals (an error tracker's, say) of its own. Then
+    its glue answers without the framework's request cycle, which would add nothing."""
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
+             app.url_value_preprocessors)
+    return (sole_api_rule(app.url_map) is not None and not any(any(funcs.values()) for funcs in hooks)
+            and not any(signal.receivers for signal in request_signals))
 
 
 def sole_api_rule(url_map: Map) -> Rule | None:

@@ -32,6 +32,7 @@ from todo_api.mounting import (
     EXCHANGE,
     MountedApi,
     SoleRuleAdapter,
+    api_alone,
     install,
     normalized_prefix,
     path_below,
@@ -129,9 +130,9 @@ class StandaloneFlask(flask.Flask):
     brings both back."""
 
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        mounted: Mounted = self.extensions[BLUEPRINT]
-        if mounted.answer_directly is not None and api_alone(self):
-            return mounted.answer_directly(environ, start_response)
+        answer_directly: WSGIApplication | None = self.extensions[BLUEPRINT].answer_directly
+        if answer_directly is not None and api_alone(self, REQUEST_SIGNALS):
+            return answer_directly(environ, start_response)
         return super().wsgi_app(environ, start_response)
 
     def create_url_adapter(self, request: flask.Request | None) -> MapAdapter | None:
@@ -148,15 +149,6 @@ def create_app(settings: Settings | None = None) -> flask.Flask:
     mounted = mount(app, "", settings or load_settings(), everything=True).open()
     mounted.answer_directly = direct_answers(mounted, app)
     return app
-
-
-def api_alone(app: flask.Flask) -> bool:
-    """Whether the app serves the API and nothing else: no route, request hook or request
-    signal receiver (an error tracker's, say) of its own."""
-    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
-             app.url_value_preprocessors)
-    return (sole_api_rule(app.url_map) is not None and not any(any(funcs.values()) for funcs in hooks)
-            and not any(signal.receivers for signal in REQUEST_SIGNALS))
 
 
 def status_line(status: int) -> str:

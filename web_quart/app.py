@@ -30,6 +30,7 @@ from todo_api.mounting import (
     EXCHANGE,
     MountedApi,
     SoleRuleAdapter,
+    api_alone,
     install,
     normalized_prefix,
     path_below,
@@ -138,9 +139,9 @@ class StandaloneQuart(quart.Quart):
     to the app brings both back; lifespan and websocket scopes are always Quart's."""
 
     async def asgi_app(self, scope: Any, receive: Any, send: Any) -> None:
-        mounted: Mounted = self.extensions[BLUEPRINT]
-        if scope["type"] == "http" and mounted.answer_directly is not None and api_alone(self):
-            await mounted.answer_directly(scope, receive, send)
+        answer_directly: AsgiApp | None = self.extensions[BLUEPRINT].answer_directly
+        if scope["type"] == "http" and answer_directly is not None and api_alone(self, REQUEST_SIGNALS):
+            await answer_directly(scope, receive, send)
         else:
             await super().asgi_app(scope, receive, send)
 
@@ -159,15 +160,6 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     mounted = mount(app, "", settings or load_settings(), everything=True)
     mounted.answer_directly = direct_answers(mounted)
     return app
-
-
-def api_alone(app: quart.Quart) -> bool:
-    """Whether the app serves the API and nothing else: no route, request hook or request
-    signal receiver (an error tracker's, say) of its own."""
-    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
-             app.url_value_preprocessors)
-    return (sole_api_rule(app.url_map) is not None and not any(any(funcs.values()) for funcs in hooks)
-            and not any(signal.receivers for signal in REQUEST_SIGNALS))
 
 
 async def receive_body(receive: Any, max_bytes: int, timeout: float) -> bytes:
