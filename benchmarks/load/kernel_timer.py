@@ -5,13 +5,12 @@ millisecond resolution (libuv's, so uvloop's; and epoll's timeout, so asyncio's 
 loop), which added 0.5-1.5 ms to each hop of a "10 ms" round trip (#21). A timerfd is a
 file descriptor that becomes readable at an absolute CLOCK_MONOTONIC moment (the clock of
 `time.monotonic()`): the loop watches it with `add_reader` like any socket, and wakes on time.
-`os.timerfd_create` arrives in Python 3.13; before that, libc through ctypes.
+`os.timerfd_create` arrives in Python 3.13; before that, libc's through ctypes.
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -30,7 +29,7 @@ class Itimerspec(ctypes.Structure):
 
 
 def available() -> bool:
-    return sys.platform.startswith("linux") and ctypes.util.find_library("c") is not None
+    return sys.platform.startswith("linux")
 
 
 class KernelTimer:
@@ -38,7 +37,7 @@ class KernelTimer:
     `clear()` reads the expiry once the loop has seen it."""
 
     def __init__(self) -> None:
-        self._libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        self._libc = ctypes.CDLL(None, use_errno=True)  # this process's own symbols: libc's included
         self._libc.timerfd_settime.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.POINTER(Itimerspec),
                                                ctypes.POINTER(Itimerspec)]
         self.fd: int = self._libc.timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)
