@@ -48,6 +48,14 @@ def embedded(frontend: str, settings: Settings, clients: list[Any], prefix: str 
     return app, client
 
 
+def standalone(frontend: str, settings: Settings, clients: list[Any]) -> tuple[Any, Any]:
+    """The app `create_app` makes, with a client of its own."""
+    app = FRONTEND_TABLE[frontend].create_app(settings)
+    client = in_process(frontend, app, "", app)
+    clients.append(client)
+    return app, client
+
+
 def test_the_hosts_routes_blueprint_hooks_and_url_for_keep_working(frontend, settings, clients):
     app, client = embedded(frontend, settings, clients)
     hello = request(client, "GET", "/hello")
@@ -103,10 +111,8 @@ def test_a_standalone_app_behind_a_middleware_answers_locations_under_it(fronten
 
 
 def test_a_route_added_to_the_standalone_app_is_served(frontend, settings, clients):
-    app = FRONTEND_TABLE[frontend].create_app(settings)
+    app, client = standalone(frontend, settings, clients)
     hosts.add_hello_route(frontend, app)
-    client = in_process(frontend, app, "", app)
-    clients.append(client)
     hello = request(client, "GET", "/hello")
     assert (hello.status, hello.json()["tasks"]) == (200, "/api/ann/tasks")
     assert request(client, "GET", "/health").status == 200
@@ -116,9 +122,7 @@ def test_a_route_added_to_the_standalone_app_is_served(frontend, settings, clien
 def test_a_request_hook_added_to_the_standalone_app_runs(frontend, settings, clients):
     """The standalone app answers without the framework's request handling only while the
     API is all it serves (#21): a hook added to it brings that handling back."""
-    app = FRONTEND_TABLE[frontend].create_app(settings)
-    client = in_process(frontend, app, "", app)
-    clients.append(client)
+    app, client = standalone(frontend, settings, clients)
     assert request(client, "GET", "/health").header("x-host-hook") is None
 
     def mark(response: Any) -> Any:
@@ -135,9 +139,7 @@ def test_a_request_signal_receiver_hears_the_standalone_apps_requests(frontend, 
     """An error tracker or tracer listening to the framework's signals (Sentry's and
     OpenTelemetry's integrations do) brings the framework's request handling back too."""
     framework = importlib.import_module(frontend)
-    app = FRONTEND_TABLE[frontend].create_app(settings)
-    client = in_process(frontend, app, "", app)
-    clients.append(client)
+    app, client = standalone(frontend, settings, clients)
     heard: list[Any] = []
 
     def receiver(sender: Any, **extra: Any) -> None:
