@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document, built from the core's own tables: the field table
 (`core.tasks.FIELDS`), the list's options (`core.listing`) and the route table
-(`core.api.ROUTES`, each operation's answers). Nothing here is written twice: a field
-or a route added to those tables is in the document.
+(`core.api.ROUTES`, each operation's answers), and the limits the core checks
+(`core.auth`, `core.idempotency`, `core.http`): a field, a route or a limit changed
+there is changed in the document.
 
 Besides an operation's own answers, every operation of a kind answers the errors of
 that kind, listed once below (`error_statuses`), each with the JSON it carries.
@@ -12,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from core.auth import MAX_USER_ID_LENGTH
 from core.http import MAX_BODY_BYTES
+from core.idempotency import KEY_PATTERN
 from core.listing import CURSOR_MAX, FILTERS, PAGE_MAX, SEARCH_MAX, SORT_FIELDS, SORT_ORDERS
 from core.routes import Operation, Route
 from core.tasks import CATEGORIES, FIELDS, NO_NUL, PRIORITIES, REQUIRED_ON_CREATE, WRITABLE, Field
 from core.version import __version__
 
 OPENAPI_VERSION = "3.1.0"
-MAX_USER_ID_LENGTH = 255
 
 
 def ref(name: str) -> dict[str, str]:
@@ -90,7 +92,8 @@ ERROR_MEANINGS = {
     401: "No valid bearer token",
     403: "The token's user is not the user in the path",
     404: "No such task (or another user's), or a path that names nothing",
-    409: "The user already has MAX_TASKS_PER_USER tasks",
+    409: "The user already has MAX_TASKS_PER_USER tasks, or another request is creating with "
+         "the same Idempotency-Key right now",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes",
     412: "If-Match named none of the task's current ETags: it changed since; nothing was written",
     422: "The body or the query is not valid: every problem, located",
@@ -112,7 +115,7 @@ HEADERS = {
 
 ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
 TEXT = {"type": "string"}
-HEADER_SCHEMAS = {"Idempotency-Key": {"type": "string", "pattern": '^("[!#-~]{1,255}"|[!#-~]{1,255})$'}}
+HEADER_SCHEMAS = {"Idempotency-Key": {"type": "string", "pattern": f"^({KEY_PATTERN})$"}}
 CONDITIONS = {
     "Idempotency-Key": "Makes a retry safe: the same key and body within IDEMPOTENCY_KEY_TTL get the first "
                        "answer again and create nothing; the same key with another body is a 422",

@@ -120,7 +120,6 @@ READ_ONLY_FIELDS = frozenset(field.name for field in FIELDS if not field.writabl
 
 PRIORITIES = FIELD["priority"].enum
 CATEGORIES = FIELD["category"].enum
-STATUSES = FIELD["status"].enum
 
 
 class Invalid(Exception):

@@ -66,7 +66,6 @@ def build_api(settings: Settings) -> Api:
                metrics=settings.metrics_enabled, metrics_token=settings.metrics_token)
 
 
-def core_request(
-    method: str, path: str, query_string: bytes, headers: Iterable[tuple[str, str]], body: bytes = b""
-) -> Request:
-    return Request(method, path, query_string, lower_headers(headers), body)
+def core_request(method: str, path: str, query_string: bytes, headers: Iterable[tuple[str, str]]) -> Request:
+    """The request a framework refused before the core saw it (its body is never needed)."""
+    return Request(method, path, query_string, lower_headers(headers))
