@@ -2,7 +2,8 @@
 
 A plan that answers without the database (401, 404, 422, /health) never checks out a
 connection. Connections run in autocommit: every plan statement is atomic on its own,
-so a BEGIN/COMMIT round trip would be pure overhead. The twin of `storage.aio`.
+so a BEGIN/COMMIT round trip would be pure overhead. The twin of `storage.aio`: that
+module with `async` and `await` taken out, which tests/storage/test_twins.py checks.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ class Database:
 
     def _configure(self, conn: psycopg.Connection) -> None:
         if self.options.prepared_statements == "auto":
-            (real_pid,) = conn.execute(REAL_BACKEND_PID).fetchone() or (None,)
+            cursor = conn.execute(REAL_BACKEND_PID)
+            (real_pid,) = cursor.fetchone() or (None,)
             conn.prepare_threshold = auto_prepare_threshold(conn.info.backend_pid, real_pid)
 
     @contextmanager
@@ -87,7 +89,8 @@ class Database:
     def execute(self, conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
         try:
             with self.watchdog.watch(conn):
-                return conn.execute(query.sql, query.params).fetchall()
+                cursor = conn.execute(query.sql, query.params)
+                return cursor.fetchall()
         except psycopg.Error as error:
             return storage_failure(error)
 
