@@ -16,8 +16,8 @@ import pytest
 from benchmarks.load.baselines import common
 from benchmarks.load.servers import Target, all_targets
 from benchmarks.load.slowed import SLOWED_API_ENV
-from todo_api.frontends import FRONTENDS
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.serve.frontends import FRONTENDS
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION_PACKAGES = ("core", "storage", "web_flask", "web_quart", "todo_api")
@@ -42,7 +42,7 @@ def test_each_baseline_runs_with_its_apps_server_command_but_for_the_app(
 
 
 def test_the_baselines_pool_is_the_apis() -> None:
-    assert common.POOL_SIZE == Settings.from_env(os.environ).pool_max_size
+    assert common.POOL_SIZE == Settings.from_env(os.environ).db_pool_max_size
 
 
 def test_the_slowed_app_is_chosen_only_by_its_environment_switch(monkeypatch: pytest.MonkeyPatch) -> None:

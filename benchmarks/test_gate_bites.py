@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.load.slowed import SLOWED_API_ENV
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOWED_MS = "20"  # of CPU per request: 2 workers then serve at most 100 req/s, a small share of the

@@ -26,7 +26,7 @@ from tests.api.clients import Call, create_task, make_client
 from tests.api.conftest import User
 from tests.core.drive import drive, settle
 from tests.helpers import SECRET, make_token, new_user_id
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 TASK_ROW = json.dumps({
     "id": "6f1c1f55-0000-4000-8000-000000000001", "title": "A task title of ordinary length",

@@ -20,16 +20,16 @@ from typing import Any
 import attrs
 import jwt
 
+from core import settings_table as table
 from core.errors import ApiError, unauthorized
 from core.keys import ASYMMETRIC_ALGORITHMS, FetchedKeys, FetchKeys, KeyStore
-from core.tasks import Invalid, check_text
+from core.text import Invalid, check_text
 from core.token_cache import TokenCache, Verified
 from core.tracing import current
 
 Authentication = Generator[FetchKeys, FetchedKeys, str]
 
 MAX_USER_ID_LENGTH = 255
-DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600.0
 
 
 @attrs.frozen(slots=True)
@@ -154,8 +154,8 @@ class Authenticator:
         keys: KeyStore | None = None,
         secret_rules: ClaimRules = ClaimRules(),
         jwks_rules: ClaimRules = ClaimRules(),
-        leeway_seconds: float = 5.0,
-        max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS,
+        leeway_seconds: float = table.JWT_LEEWAY_SECONDS.default,
+        max_lifetime_seconds: float = table.JWT_MAX_LIFETIME_SECONDS.default,
         cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -121,7 +121,7 @@ def create_task(ctx: Context) -> Plan:
 
 
 def create_once(ctx: Context, values: dict[str, Any], key: str, digest: str, retried: bool) -> Plan:
-    ttl, max_tasks = ctx.limits.idempotency_key_ttl, ctx.limits.max_tasks_per_user
+    ttl, max_tasks = ctx.limits.idempotency_key_ttl_seconds, ctx.limits.max_tasks_per_user
     try:
         rows = yield queries.create_task_once(ctx.user_id, values, max_tasks, key, digest, ttl)
     except StorageFailure as failure:

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import jwt
 
+from core import settings_table as table
 from core.logsafe import quoted
 
 log = logging.getLogger("todo_api")
@@ -59,7 +60,8 @@ def parse_jwks(body: bytes) -> dict[str, dict[str, Any]]:
 class KeyStore:
     """The JWKS cache of one issuer. Mutable, shared by all requests of a process."""
 
-    def __init__(self, url: str, max_age: float = 300.0, cooldown: float = 10.0) -> None:
+    def __init__(self, url: str, max_age: float = table.JWKS_CACHE_SECONDS.default,
+                 cooldown: float = table.JWKS_REFETCH_COOLDOWN_SECONDS.default) -> None:
         self.url = url
         self.max_age = max_age
         self.cooldown = cooldown

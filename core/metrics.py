@@ -2,7 +2,7 @@
 exchange gets, and the route (on unless METRICS_ENABLED=false; METRICS_TOKEN guards it).
 
 The counting is I/O (every server process writes its totals to a file that a scrape
-reads), so it lives outside the core (`todo_api.metrics`); the route asks its driver for
+reads), so it lives outside the core (`todo_api.observe.metrics`); the route asks its driver for
 the text with `CollectMetrics`, as a plan asks for rows, and `exposition` here renders
 the summed totals in Prometheus's text format.
 """

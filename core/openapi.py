@@ -117,8 +117,8 @@ ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
 TEXT = {"type": "string"}
 HEADER_SCHEMAS = {"Idempotency-Key": {"type": "string", "pattern": f"^({KEY_PATTERN})$"}}
 CONDITIONS = {
-    "Idempotency-Key": "Makes a retry safe: the same key and body within IDEMPOTENCY_KEY_TTL get the first "
-                       "answer again and create nothing; the same key with another body is a 422",
+    "Idempotency-Key": "Makes a retry safe: the same key and body within IDEMPOTENCY_KEY_TTL_SECONDS get "
+                       "the first answer again and create nothing; the same key with another body is a 422",
     "If-Match": 'Write only if the task still has one of these ETags ("*": any existing task)',
     "If-None-Match": "Answer 304 without a body while the ETag is one of these",
 }

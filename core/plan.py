@@ -61,7 +61,7 @@ class StorageFailure(Exception):
 TRANSIENT_CLASSES = frozenset({
     "08",  # connection exception
     "53",  # insufficient resources: too many connections, out of memory, disk full
-    "57",  # operator intervention: query canceled (57014: past DB_STATEMENT_TIMEOUT), shutdowns
+    "57",  # operator intervention: query canceled (57014: past DB_STATEMENT_TIMEOUT_SECONDS), shutdowns
 })
 TRANSIENT_SQLSTATES = frozenset({
     "40001",  # serialization failure

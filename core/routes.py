@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
+from core import settings_table as table
 from core.http import Request, Response
 from core.plan import Plan
 
@@ -14,12 +15,12 @@ from core.plan import Plan
 class Limits:
     """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS),
     whether a write must name the version it changes (REQUIRE_IF_MATCH), and how long an
-    Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL, seconds)."""
+    Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL_SECONDS): the settings table's rows."""
 
-    max_tasks_per_user: int = 10_000
-    list_max_items: int = 1_000
-    require_if_match: bool = False
-    idempotency_key_ttl: float = 24 * 3600
+    max_tasks_per_user: int = table.MAX_TASKS_PER_USER.default
+    list_max_items: int = table.LIST_MAX_ITEMS.default
+    require_if_match: bool = table.REQUIRE_IF_MATCH.default
+    idempotency_key_ttl_seconds: float = table.IDEMPOTENCY_KEY_TTL_SECONDS.default
 
 
 DEFAULT_LIMITS = Limits()

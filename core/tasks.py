@@ -15,6 +15,7 @@ from typing import Any, Literal
 import attrs
 
 from core.errors import FieldProblem, ValidationFailed
+from core.text import Invalid, check_text
 
 WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 """What makes a text blank: ECMAScript's white space and line terminators, written so
@@ -120,28 +121,6 @@ READ_ONLY_FIELDS = frozenset(field.name for field in FIELDS if not field.writabl
 
 PRIORITIES = FIELD["priority"].enum
 CATEGORIES = FIELD["category"].enum
-
-
-class Invalid(Exception):
-    """One field's value is unacceptable; carries the problem's type code and message."""
-
-    def __init__(self, type_: str, msg: str) -> None:
-        super().__init__(msg)
-        self.type = type_
-        self.msg = msg
-
-
-def check_text(value: Any) -> str:
-    """A JSON string that PostgreSQL can store (no NUL, no lone surrogate)."""
-    if not isinstance(value, str):
-        raise Invalid("string_type", "Input should be a string")
-    if "\x00" in value:
-        raise Invalid("string_nul", "Text must not contain the NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Invalid("string_unicode", "Text must be valid Unicode (no lone surrogates)") from None
-    return value
 
 
 def parse_text(field: Field, value: Any) -> str:

@@ -12,6 +12,8 @@ import threading
 
 import attrs
 
+from core import settings_table as table
+
 
 @attrs.frozen(slots=True)
 class Verified:
@@ -21,7 +23,7 @@ class Verified:
 
 
 class TokenCache:
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = table.TOKEN_CACHE_SIZE.default) -> None:
         self.max_entries = max_entries
         self._entries: dict[str, Verified] = {}
         self._changing = threading.Lock()

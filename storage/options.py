@@ -20,9 +20,10 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import ConnStatus
 from psycopg.pq.abc import PGconn
 
+from core import settings_table as table
+
 PreparedMode = Literal["auto", "on", "off"]
 
-DEFAULT_POOL_MAX_SIZE = 24
 """Connections per server process (opened as needed). 1.5x the even share of 32 concurrent
 requests over 2 workers, because the kernel does not share connections evenly between
 workers (SO_REUSEPORT hashes each: 12/20 or worse in about a third of the benchmark's
@@ -46,10 +47,10 @@ serves again within about a second, instead of after the pool's next backed-off 
 class DatabaseOptions:
     """The pool and statement settings of one server process (from DB_* settings)."""
 
-    max_size: int = DEFAULT_POOL_MAX_SIZE
+    max_size: int = table.DB_POOL_MAX_SIZE.default
     min_size: int = 1
-    pool_timeout: float = 5.0  # waiting for a free connection, then 503
-    statement_timeout: float = 5.0  # one statement, then it is cancelled and answers 503
+    pool_timeout: float = table.DB_POOL_TIMEOUT_SECONDS.default  # waiting for a free connection, then 503
+    statement_timeout: float = table.DB_STATEMENT_TIMEOUT_SECONDS.default  # then cancelled: 503
     prepared_statements: PreparedMode = "auto"
 
 

@@ -19,7 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from storage.embedded import start_embedded
 from storage.migrate import migrate
 from tests.helpers import SECRET
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 
 @pytest.fixture(scope="session")

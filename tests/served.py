@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+from todo_api.serve.frontends import FRONTENDS as FRONTEND_TABLE
 
 FRONTENDS = list(FRONTEND_TABLE)
 TODO_API = str(Path(sys.executable).parent / "todo-api")

@@ -1,7 +1,7 @@
 """Flask glue: the API inside any Flask app (`init_app`) or as an app of its own (`create_app`).
 
 No rule lives here. The glue claims the API's paths in the app's URL map
-(`todo_api.mounting`) and hands each request under them to the core, with the path
+(`todo_api.glue.mounting`) and hands each request under them to the core, with the path
 below the mount point; the core routes, authenticates, validates and renders. Errors
 Flask raises on the API's requests are answered with the core's JSON by the
 `todo_api` blueprint's handlers; the host's own handlers keep the rest of the app.
@@ -26,8 +26,9 @@ from core.http import Request, Response, announces_body
 from core.keys import FetchedKeys, FetchKeys
 from storage import sync
 from storage.migrate import migrate_or_log
-from todo_api.keyfetch import fetch_keys
-from todo_api.mounting import (
+from todo_api.config.settings import Settings, load_settings
+from todo_api.glue.keyfetch import fetch_keys
+from todo_api.glue.mounting import (
     BLUEPRINT,
     EXCHANGE,
     MountedApi,
@@ -39,8 +40,7 @@ from todo_api.mounting import (
     sole_api_rule,
     url_rules,
 )
-from todo_api.settings import Settings, load_settings
-from todo_api.wiring import build_api, core_request, database_options
+from todo_api.glue.wiring import build_api, core_request, database_options
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -2,7 +2,7 @@
 (`init_app`) or as an app of its own (`create_app`).
 
 No rule lives here: the glue claims the API's paths in the app's URL map
-(`todo_api.mounting`) and hands each request under them to the core. The database pool
+(`todo_api.glue.mounting`) and hands each request under them to the core. The database pool
 belongs to the serving lifetime of the app: it opens in `before_serving` (on the loop
 that will use it) and closes in `after_serving`.
 """
@@ -24,8 +24,9 @@ from core.http import BODY_READ_LIMIT, Request, Response, lower_headers
 from core.keys import FetchedKeys, FetchKeys
 from storage import aio
 from storage.migrate import migrate_or_log
-from todo_api.keyfetch import fetch_keys_async
-from todo_api.mounting import (
+from todo_api.config.settings import Settings, load_settings
+from todo_api.glue.keyfetch import fetch_keys_async
+from todo_api.glue.mounting import (
     BLUEPRINT,
     EXCHANGE,
     MountedApi,
@@ -37,8 +38,7 @@ from todo_api.mounting import (
     sole_api_rule,
     url_rules,
 )
-from todo_api.settings import Settings, load_settings
-from todo_api.wiring import build_api, core_request, database_options
+from todo_api.glue.wiring import build_api, core_request, database_options
 
 log = logging.getLogger("todo_api")
 
@@ -184,7 +184,7 @@ def direct_answers(mounted: Mounted) -> AsgiApp:
     """The API as a plain ASGI app, for `StandaloneQuart`: what `dispatch` does, without
     Quart's request, response, tasks and timers in between. The same bytes on the wire (the
     equivalence tests compare it with the API embedded in a Quart app)."""
-    api, observer, timeout = mounted.api, mounted.observer, mounted.settings.body_read_timeout
+    api, observer, timeout = mounted.api, mounted.observer, mounted.settings.body_read_timeout_seconds
 
     async def counted_fetch(request: FetchKeys) -> FetchedKeys:
         return observer.keys_fetched(await fetch_keys_async(request))
@@ -215,7 +215,7 @@ def direct_answers(mounted: Mounted) -> AsgiApp:
 def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -> Mounted:
     api = build_api(settings)
     mounted = Mounted(api, settings)
-    timeout = settings.body_read_timeout
+    timeout = settings.body_read_timeout_seconds
 
     observer = mounted.observer
 

@@ -41,7 +41,7 @@ from benchmarks.load import (
     summary,
 )
 from benchmarks.load.servers import KINDS, Running, Target, all_targets
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 SECRET = "benchmark-secret-" + "s" * 40
 PARTS = ["micro", "servers", "latency", "polling", "observing", "flask_servers"]

@@ -2,7 +2,7 @@
 
 Chosen again by measurement (#21): granian as offered (its own command line, SO_REUSEPORT
 per worker, no write timeout), granian as it was (one listening socket shared by the
-workers, made through granian's internals so that WRITE_TIMEOUT could be set on it), and
+workers, made through granian's internals so that WRITE_TIMEOUT_SECONDS could be set on it), and
 uvicorn running Flask through a2wsgi (the event loop reads requests and writes answers;
 Flask runs in a thread pool). In interleaved rounds, each design serves the API and the
 raw WSGI callable on the list and the stats; the API also with the database 10 ms away.
@@ -27,9 +27,9 @@ import attrs
 from benchmarks.load import generators, latency, report
 from benchmarks.load.generators import Measurement
 from benchmarks.load.servers import BASELINES, STUCK_STOP_SIGNS, Running, Target, tree_rss_kib
-from todo_api.frontends import FRONTENDS
-from todo_api.servers import server_command
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.serve.frontends import FRONTENDS
+from todo_api.serve.servers import server_command
 
 ENDPOINTS = ("list", "stats")
 RTT_MS = 10.0

@@ -24,7 +24,7 @@ import attrs
 
 from benchmarks.load.generators import Measurement
 from benchmarks.load.servers import Target
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 

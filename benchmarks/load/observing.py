@@ -1,6 +1,6 @@
 """The cost of operating it: each frontend under its default server with its access log
 and metrics on (the default: one JSON line per request to the server's log file, every
-worker's counts in PROMETHEUS_MULTIPROC_DIR) and off (ACCESS_LOG=false,
+worker's counts in PROMETHEUS_MULTIPROC_DIR) and off (ACCESS_LOG_ENABLED=false,
 METRICS_ENABLED=false), side by side, alternating, so a drifting machine weighs on both.
 
 Each round measures on, then off, minutes apart at most; the cost is the median over
@@ -20,9 +20,9 @@ import attrs
 from benchmarks.load import generators, report
 from benchmarks.load.generators import Measurement
 from benchmarks.load.servers import Running, Target
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
-OFF = {"ACCESS_LOG": "false", "METRICS_ENABLED": "false"}
+OFF = {"ACCESS_LOG_ENABLED": "false", "METRICS_ENABLED": "false"}
 ENDPOINTS = ("list", "stats")
 
 

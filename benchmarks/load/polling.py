@@ -18,7 +18,7 @@ import attrs
 from benchmarks.load import generators, report
 from benchmarks.load.generators import Measurement
 from benchmarks.load.servers import Running, Target
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 
 @attrs.frozen

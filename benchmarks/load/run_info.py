@@ -18,7 +18,7 @@ import psycopg
 
 from benchmarks.load import generators
 from benchmarks.load.servers import Target
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 PACKAGES = ("todo-api", "flask", "werkzeug", "quart", "granian", "uvicorn", "uvloop", "httptools",
             "psycopg", "psycopg-pool", "psycopg-binary", "pyjwt", "orjson")
@@ -74,7 +74,7 @@ def describe(args: argparse.Namespace, conninfo: str, targets: list[Target]) -> 
             "warmup": args.warmup,
             "workers": args.workers,
             "wsgi_threads": settings.wsgi_threads,
-            "db_pool_max_size": settings.pool_max_size,
+            "db_pool_max_size": settings.db_pool_max_size,
             "generator": "wrk" if generators.have_wrk() else "built-in",
             "latencies_ms": args.latencies,
         },

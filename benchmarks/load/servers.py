@@ -15,13 +15,13 @@ from pathlib import Path
 import attrs
 
 from benchmarks.load.slowed import SLOWED_API_ENV
-from todo_api.frontends import FRONTENDS
-from todo_api.metrics import MULTIPROCESS_DIRECTORY
-from todo_api.servers import server_command
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.observe.metrics import MULTIPROCESS_DIRECTORY
+from todo_api.serve.frontends import FRONTENDS
+from todo_api.serve.servers import server_command
 
 KINDS = ("api", "minimal", "raw")
-BASELINES = {  # the apps of kind "api" are the frontends' own (todo_api.frontends)
+BASELINES = {  # the apps of kind "api" are the frontends' own (todo_api.serve.frontends)
     ("flask", "minimal"): "benchmarks.load.baselines.flask_minimal:app",
     ("flask", "raw"): "benchmarks.load.baselines.raw_wsgi:app",
     ("quart", "minimal"): "benchmarks.load.baselines.quart_minimal:app",

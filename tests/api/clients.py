@@ -23,7 +23,7 @@ from werkzeug.datastructures import Headers
 
 from tests.api import hosts
 from tests.api.asgi_driver import BODY_METHODS, AsgiDriver
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 
 @attrs.frozen
@@ -179,7 +179,7 @@ class AsgiClient:
 
 
 def make_client(name: str, settings: Any) -> WsgiClient | AsgiClient:
-    """A client of a new app, driven in-process: `name` is a frontend (todo_api.frontends),
+    """A client of a new app, driven in-process: `name` is a frontend (todo_api.serve.frontends),
     standalone, or "<frontend>-embedded" (tests.api.hosts), or "<frontend>-hosted": the
     same host app without the middleware in front (what the micro benchmark compares)."""
     frontend, _, mount = name.partition("-")

@@ -11,8 +11,8 @@ import pytest
 
 from tests.api.clients import ApiClient, make_client
 from tests.helpers import auth, new_user_id
-from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.serve.frontends import FRONTENDS as FRONTEND_TABLE
 
 FRONTENDS = list(FRONTEND_TABLE)
 CLIENTS = FRONTENDS + [f"{name}-embedded" for name in FRONTENDS]

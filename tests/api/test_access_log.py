@@ -14,7 +14,7 @@ from tests.api.clients import create_task, request
 from tests.api.issuer import Issuer, SigningKey
 from tests.api.test_request_ids import TRACE, closed_port
 from tests.helpers import make_token, new_user_id
-from todo_api.logs import TEXT_FORMAT, AccessLine, DirectAccessLines, JsonFormatter
+from todo_api.observe.logs import TEXT_FORMAT, AccessLine, DirectAccessLines, JsonFormatter
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_a_body_is_never_logged(client, user, access, caplog):
 def test_a_database_failure_logs_once_without_the_password(client, user, frontend_factory, caplog):
     caplog.set_level(logging.INFO, logger="todo_api")
     password = "hunter2-not-for-logs"
-    down = frontend_factory(client.name, pool_timeout=0.3, database_url=(
+    down = frontend_factory(client.name, db_pool_timeout_seconds=0.3, database_url=(
         f"postgresql://postgres:{password}@127.0.0.1:{closed_port()}/x?connect_timeout=1"))
     answer = request(down, "GET", user.stats, headers={**user.headers, "X-Request-ID": "access-9"})
     assert answer.status == 503
@@ -104,7 +104,7 @@ def test_a_database_failure_logs_once_without_the_password(client, user, fronten
 
 
 def test_access_log_off(client, user, frontend_factory, caplog):
-    quiet = frontend_factory(client.name, access_log=False)
+    quiet = frontend_factory(client.name, access_log_enabled=False)
     caplog.set_level(logging.INFO, logger="todo_api")
     assert request(quiet, "GET", user.stats, headers=user.headers).status == 200
     assert [record for record in caplog.records if record.name == "todo_api.access"] == []

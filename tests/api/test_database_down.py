@@ -15,7 +15,7 @@ def test_unreachable_database_is_503_with_retry_after(frontend_factory, client, 
     down = frontend_factory(
         client.name,
         database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/none?connect_timeout=1",
-        pool_timeout=0.5,
+        db_pool_timeout_seconds=0.5,
     )
     assert request(down, "GET", "/health").status == 200
     ready = request(down, "GET", "/ready")

@@ -20,8 +20,8 @@ from tests.api import hosts
 from tests.api.clients import api_path, in_process, request
 from tests.api.conftest import FRONTENDS, User
 from tests.helpers import new_user_id
-from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.serve.frontends import FRONTENDS as FRONTEND_TABLE
 
 TASK = {"title": "t", "priority": "low", "category": "work"}
 
@@ -158,7 +158,7 @@ def unreachable(settings: Settings) -> Settings:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens here once the probe closes
     url = f"postgresql://postgres@127.0.0.1:{port}/none?connect_timeout=1"
-    return attrs.evolve(settings, database_url=url, migrate_on_start=True, pool_timeout=0.5)
+    return attrs.evolve(settings, database_url=url, migrate_on_start=True, db_pool_timeout_seconds=0.5)
 
 
 def test_nothing_is_opened_by_init_app(frontend, settings):

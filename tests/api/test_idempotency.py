@@ -64,7 +64,7 @@ def test_twenty_concurrent_creates_with_one_key_make_one_task(client, user):
 
 
 def test_an_expired_key_is_free_again(client, user, frontend_factory):
-    short = frontend_factory(client.name, idempotency_key_ttl=1)
+    short = frontend_factory(client.name, idempotency_key_ttl_seconds=1)
     assert create(short, user, "brief").status == 201
     import time
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.api.clients import ApiClient, Call, create_task, make_client, request
 from tests.api.conftest import FRONTENDS, User
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 MAX_TASKS = 5
 LIST_MAX = 3

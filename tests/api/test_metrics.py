@@ -58,7 +58,7 @@ def test_a_histogram_has_opentelemetry_buckets(client, user):
 
 
 def test_database_errors_are_counted_by_kind(client, user, frontend_factory):
-    down = frontend_factory(client.name, pool_timeout=0.3,
+    down = frontend_factory(client.name, db_pool_timeout_seconds=0.3,
                             database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/x?connect_timeout=1")
     before = scrape(down)
     assert request(down, "GET", user.stats, headers=user.headers).status == 503

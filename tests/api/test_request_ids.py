@@ -52,7 +52,7 @@ def closed_port() -> int:
 ])
 def test_the_log_lines_of_a_request_carry_its_ids(client, user, frontend_factory, caplog, traceparent, trace_id):
     down = frontend_factory(client.name, database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/x"
-                            "?connect_timeout=1", pool_timeout=0.3)
+                            "?connect_timeout=1", db_pool_timeout_seconds=0.3)
     caplog.set_level(logging.WARNING, logger="todo_api")
     answer = request(down, "GET", user.stats, headers={**user.headers, "traceparent": traceparent})
     assert answer.status == 503

@@ -19,7 +19,7 @@ from hypothesis.errors import Flaky, Unsatisfiable
 from schemathesis import GenerationMode
 
 from tests.helpers import make_token, new_user_id
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 USER = new_user_id()
 

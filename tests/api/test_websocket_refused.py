@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from quart.testing import WebsocketResponseError
 
-from todo_api.frontends import FRONTENDS
+from todo_api.serve.frontends import FRONTENDS
 
 
 def test_websocket_upgrade_is_a_json_404(settings):

@@ -109,7 +109,7 @@ def test_any_header_and_claims_give_a_user_id_or_401(header, claims, signer):
     ({"alg": "HS256"}, {"sub": "x" * 4000, "exp": NOW + 3600}, 401),
     ({"alg": "HS256"}, {"sub": ["u"], "exp": NOW + 3600}, 401),
     ({"alg": "HS256"}, {"sub": "x" * MAX_USER_ID_LENGTH, "exp": NOW + 3600}, "x" * MAX_USER_ID_LENGTH),
-    ({"alg": "HS256"}, {"sub": "u", "exp": NOW + 25 * 3600}, 401),  # past JWT_MAX_LIFETIME
+    ({"alg": "HS256"}, {"sub": "u", "exp": NOW + 25 * 3600}, 401),  # past JWT_MAX_LIFETIME_SECONDS
     ({"alg": "HS256"}, {"sub": "u", "exp": NOW + 23 * 3600}, "u"),
 ])
 def test_known_hostile_tokens(header, claims, expected):

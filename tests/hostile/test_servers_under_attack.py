@@ -22,8 +22,8 @@ from benchmarks.load.servers import tree_rss_kib
 from tests.helpers import SECRET, make_token
 from tests.hostile import attacks
 from tests.served import Server, call
-from todo_api.frontends import FRONTENDS
-from todo_api.servers import ENFORCES_WRITE_TIMEOUT, HEADER_READ_TIMEOUT_SECONDS
+from todo_api.serve.frontends import FRONTENDS
+from todo_api.serve.servers import ENFORCES_WRITE_TIMEOUT, HEADER_READ_TIMEOUT_SECONDS
 
 OFFERED = [(frontend.name, server) for frontend in FRONTENDS.values() for server in frontend.servers]
 PROBER = "hostile-prober"
@@ -31,7 +31,7 @@ PROBER_HEADERS = {"Authorization": f"Bearer {make_token(PROBER)}"}
 STATS = f"/api/{PROBER}/stats"
 ATTACKER = "hostile-attacker"  # signed in: the attacks that need a valid token have one
 WORKERS = 2
-WRITE_TIMEOUT = 2
+WRITE_TIMEOUT_SECONDS = 2
 BIG_LISTER = "hostile-big-lister"
 
 
@@ -61,8 +61,8 @@ def served(request: pytest.FixtureRequest, database_url: str, tmp_path_factory: 
            ) -> Iterator[tuple[str, str, Server]]:
     raise_file_limit()
     frontend, server = request.param
-    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "BODY_READ_TIMEOUT": "2",
-           "WRITE_TIMEOUT": str(WRITE_TIMEOUT)}
+    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "BODY_READ_TIMEOUT_SECONDS": "2",
+           "WRITE_TIMEOUT_SECONDS": str(WRITE_TIMEOUT_SECONDS)}
     running = Server(frontend, tmp_path_factory.mktemp("hostile"), env, workers=WORKERS, server=server)
     yield frontend, server, running
     assert running.stop() == 0, "\n".join(running.lines)
@@ -228,7 +228,7 @@ def peak_growth(kib, before, seconds):
 def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served, big_list_owner):
     _, server_name, server = served
     if not ENFORCES_WRITE_TIMEOUT[server_name]:
-        pytest.skip(f"{server_name} enforces no WRITE_TIMEOUT: a proxy in front must (README, Servers)")
+        pytest.skip(f"{server_name} enforces no WRITE_TIMEOUT_SECONDS: a proxy in front must (README, Servers)")
     workers_kib = lambda: tree_rss_kib(server.process.pid)  # noqa: E731
     request = (f"GET /api/{big_list_owner}/tasks HTTP/1.1\r\nHost: x\r\n"
                f"Authorization: Bearer {make_token(big_list_owner)}\r\n\r\n").encode()
@@ -241,11 +241,11 @@ def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served
                 assert wait_for(lambda: workers_kib() - before > 32 * 1024, seconds=10), (before, workers_kib())
                 one_round_kib = peak_growth(workers_kib, before, seconds=3)  # all eight, not the first few
             still_serves(server)
-            assert wait_for(all_dropped(server.port, readers), seconds=WRITE_TIMEOUT + 10)
+            assert wait_for(all_dropped(server.port, readers), seconds=WRITE_TIMEOUT_SECONDS + 10)
         finally:
             for reader in readers:
                 reader.close()
-    # Dropped after WRITE_TIMEOUT without progress, and freed: two rounds of unread answers
+    # Dropped after WRITE_TIMEOUT_SECONDS without progress, and freed: two rounds of unread answers
     # leave the workers holding less than one and a half rounds' worth (the allocator
     # keeps some for reuse, so "back to where it was" would be too strict).
     assert wait_for(lambda: workers_kib() - before < 1.5 * one_round_kib, seconds=5), (

@@ -61,7 +61,7 @@ def test_a_page_elsewhere_reads_retry_after_www_authenticate_and_cache_control(
     proxy = LatencyProxy(upstream_of(database_url), 0).start()
     database = make_conninfo(database_url, host="127.0.0.1", port=proxy.port)
     server = Server(frontend, tmp_path, {"DATABASE_URL": database, "BETTER_AUTH_SECRET": SECRET,
-                                         "CORS_ORIGINS": page_origin, "DB_POOL_TIMEOUT": "1"})
+                                         "CORS_ORIGINS": page_origin, "DB_POOL_TIMEOUT_SECONDS": "1"})
     user = new_user_id()
     tasks = f"http://127.0.0.1:{server.port}/api/{user}/tasks"
     try:

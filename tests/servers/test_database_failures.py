@@ -3,7 +3,7 @@
 - PostgreSQL crashes and restarts while requests flow: only 503s while it is down (never a
   500, never a request held past the pool timeout), normal answers within 2 s of it being
   back, and every create that was answered 201 is there afterwards.
-- A statement blocked behind a lock answers 503 with Retry-After once DB_STATEMENT_TIMEOUT
+- A statement blocked behind a lock answers 503 with Retry-After once DB_STATEMENT_TIMEOUT_SECONDS
   passes, and leaves the task as it was.
 """
 
@@ -62,7 +62,7 @@ class Load:
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
 def test_a_crash_and_restart_under_load(frontend, own_postgres, tmp_path):
-    env = {"DATABASE_URL": own_postgres.url(), "BETTER_AUTH_SECRET": SECRET, "DB_POOL_TIMEOUT": str(POOL_TIMEOUT)}
+    env = {"DATABASE_URL": own_postgres.url(), "BETTER_AUTH_SECRET": SECRET, "DB_POOL_TIMEOUT_SECONDS": str(POOL_TIMEOUT)}
     server = Server(frontend, tmp_path, env, workers=2)
     try:
         load = Load(server.port)
@@ -93,7 +93,7 @@ def test_a_crash_and_restart_under_load(frontend, own_postgres, tmp_path):
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
 def test_a_statement_blocked_behind_a_lock_answers_503_in_time(frontend, database_url, tmp_path):
-    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "DB_STATEMENT_TIMEOUT": "1"}
+    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "DB_STATEMENT_TIMEOUT_SECONDS": "1"}
     server = Server(frontend, tmp_path, env, workers=2)
     user = new_user_id()
     auth = {"Authorization": f"Bearer {make_token(user)}", "Content-Type": "application/json"}

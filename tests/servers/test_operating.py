@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks.load.servers import children_of
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import TODO_API, Server, call
-from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
-from todo_api.metrics import FLUSH_SECONDS
+from todo_api.observe.metrics import FLUSH_SECONDS
+from todo_api.serve.frontends import FRONTENDS as FRONTEND_TABLE
 
 METRICS_TOKEN = "scrape-" + "s" * 32
 REQUESTS = 64
@@ -81,7 +81,7 @@ def test_a_scrape_counts_every_workers_requests_and_every_line_is_json(frontend,
 @pytest.mark.parametrize("frontend", [frontend.name for frontend in FRONTEND_TABLE.values()])
 def test_metrics_can_be_turned_off(frontend, database_url, tmp_path):
     server = Server(frontend, tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET,
-                                         "METRICS_ENABLED": "false", "ACCESS_LOG": "false", "LOG_FORMAT": "text"})
+                                         "METRICS_ENABLED": "false", "ACCESS_LOG_ENABLED": "false", "LOG_FORMAT": "text"})
     try:
         assert call(server.port, "GET", "/metrics")[0] == 404
         assert call(server.port, "GET", "/health")[0] == 200
@@ -113,7 +113,7 @@ def test_serve_refuses_a_port_already_in_use_with_one_line(frontend, server_name
 
 
 def test_a_uvicorn_worker_that_dies_is_started_again_on_its_socket(database_url, tmp_path):
-    """todo_api.uvicorn_bounded runs one uvicorn process per worker socket: a worker killed
+    """todo_api.serve.uvicorn_bounded runs one uvicorn process per worker socket: a worker killed
     outright is replaced, and the port keeps answering throughout."""
     server = Server("quart", tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET},
                     workers=2, server="uvicorn")

@@ -24,8 +24,8 @@ import pytest
 import uvicorn
 from packaging.requirements import Requirement
 
-from todo_api.bounded_head import BoundedHeadProtocol
-from todo_api.servers import MAX_HEAD_BYTES, server_command
+from todo_api.serve.bounded_head import BoundedHeadProtocol
+from todo_api.serve.servers import MAX_HEAD_BYTES, server_command
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 BOUNDED = ("granian", "uvicorn", "uvloop", "httptools", "psycopg", "psycopg-pool", "quart", "flask",

@@ -17,7 +17,7 @@ import pytest
 
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import FRONTENDS, TODO_API, Server, call
-from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+from todo_api.serve.frontends import FRONTENDS as FRONTEND_TABLE
 
 
 @pytest.mark.parametrize("frontend, server_name",

@@ -22,7 +22,7 @@ from benchmarks.load.latency_proxy import LatencyProxy
 from benchmarks.load.servers import STUCK_STOP_SIGNS
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import Server, call
-from todo_api.frontends import FRONTENDS as FRONTEND_TABLE
+from todo_api.serve.frontends import FRONTENDS as FRONTEND_TABLE
 
 SERVERS = [(frontend.name, name) for frontend in FRONTEND_TABLE.values() for name in frontend.servers]
 IN_FLIGHT = 32
@@ -53,7 +53,7 @@ def test_a_stop_answers_the_requests_in_flight_and_no_new_one(frontend, server_n
     with LatencyProxy(upstream_of(database_url), RTT_MS) as proxy:
         slow_database = make_conninfo(database_url, host="127.0.0.1", port=proxy.port)
         server = Server(frontend, tmp_path, {
-            "DATABASE_URL": slow_database, "BETTER_AUTH_SECRET": SECRET, "DB_POOL_TIMEOUT": "30",
+            "DATABASE_URL": slow_database, "BETTER_AUTH_SECRET": SECRET, "DB_POOL_TIMEOUT_SECONDS": "30",
             "SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS)}, workers=2, server=server_name)
         try:
             user = new_user_id()

@@ -12,11 +12,11 @@ from uuid import UUID
 import jwt
 
 from core.tasks import FIELDS
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 SECRET = os.environ.get("BETTER_AUTH_SECRET", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-POOL_SIZE = Settings.from_env(os.environ).pool_max_size  # sized as the API's, for a fair comparison
+POOL_SIZE = Settings.from_env(os.environ).db_pool_max_size  # sized as the API's, for a fair comparison
 
 COLUMNS = tuple(field.name for field in FIELDS)  # each is also a column of the table
 SELECT = "SELECT " + ", ".join(f'"{c}"' for c in COLUMNS) + ' FROM tasks WHERE "userId" = %s'

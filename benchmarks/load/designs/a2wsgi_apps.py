@@ -8,7 +8,7 @@ import os
 
 from a2wsgi import WSGIMiddleware
 
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 THREADS = Settings.from_env(os.environ).wsgi_threads
 

@@ -4,7 +4,7 @@ or text for a terminal (LOG_FORMAT; by default text only when stderr is a termin
 Every line the API logs carries the request id (and the W3C trace id, "-" or null when
 none) of the request that caused it: `core.tracing`'s filter sits on the "todo_api"
 loggers, put there when an API is built (`attach_request_ids`), so in-process apps get
-it too. Each request ends with one line on "todo_api.access" (ACCESS_LOG=false: none),
+it too. Each request ends with one line on "todo_api.access" (ACCESS_LOG_ENABLED=false: none),
 whose fields come from the core's `Exchange`.
 
 A line per request must cost little (README, "Operating": under 5% of throughput). In a
@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from core.tracing import Exchange, RequestIdFilter
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(trace_id)s]: %(message)s"
 BATCH_SECONDS = 0.1
@@ -209,6 +209,5 @@ def configure_logging(settings: Settings) -> None:
     handler.addFilter(RequestIdFilter())  # other loggers' records (servers, libraries) too
     as_json = log_format(settings) == "json"
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(TEXT_FORMAT))
-    level = "DEBUG" if settings.debug else settings.log_level
-    logging.basicConfig(level=level, handlers=[handler])
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     direct_access_lines = DirectAccessLines(sys.stderr.fileno()) if as_json else None

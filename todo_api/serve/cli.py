@@ -1,4 +1,4 @@
-"""The `todo-api` command: serve, migrate, token."""
+"""The `todo-api` command: serve, migrate, token, openapi, settings."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from types import FrameType
 
 from storage.capacity import connections_available
 from storage.migrate import migrate
-from todo_api import devmode
-from todo_api.frontends import FRONTENDS
-from todo_api.listening import refuse_if_in_use
-from todo_api.metrics import MULTIPROCESS_DIRECTORY
-from todo_api.servers import ENFORCES_WRITE_TIMEOUT, die_with_parent, server_command
-from todo_api.settings import ConfigError, Settings, load_settings
+from todo_api.config.settings import ConfigError, Settings, load_settings
+from todo_api.observe.metrics import MULTIPROCESS_DIRECTORY
+from todo_api.serve import devmode
+from todo_api.serve.frontends import FRONTENDS
+from todo_api.serve.listening import refuse_if_in_use
+from todo_api.serve.servers import ENFORCES_WRITE_TIMEOUT, die_with_parent, server_command
 
 
 def curl_hint(settings: Settings, host: str, port: int) -> str:
@@ -41,7 +41,7 @@ def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
     margin later.
 
     The main process stops its workers at once, one signal each (granian's, and ours for
-    uvicorn: todo_api.uvicorn_bounded). A worker is never signalled by us as well, and only
+    uvicorn: todo_api.serve.uvicorn_bounded). A worker is never signalled by us as well, and only
     the first stop is passed on (`uv run`, a terminal or `kill -- -PGID` often deliver one
     twice): a granian WSGI worker that got a second SIGTERM while it handled the first
     deadlocked. The server runs in a session of its own, so a signal to our process group
@@ -76,7 +76,7 @@ def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
 def print_sizing(args: argparse.Namespace, server_name: str, settings: Settings) -> None:
     """What this deployment will open, and a warning when PostgreSQL cannot accept that many."""
     threads = f" x {settings.wsgi_threads} threads" if FRONTENDS[args.frontend].interface == "wsgi" else ""
-    planned = args.workers * settings.pool_max_size
+    planned = args.workers * settings.db_pool_max_size
     print(f"todo-api: {args.frontend} under {server_name}, {args.workers} worker(s){threads}, "
           f"up to {planned} database connections", flush=True)
     available = connections_available(settings.require_database_url())
@@ -107,8 +107,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"todo-api: embedded PostgreSQL, data in {database.pgdata}", flush=True)
         print_sizing(args, server_name, settings)
         if not ENFORCES_WRITE_TIMEOUT[server_name]:
-            print(f"todo-api: {server_name} enforces no WRITE_TIMEOUT: behind a proxy with a send timeout, "
-                  f"a client that stops reading is dropped (README, Servers)", flush=True)
+            print(f"todo-api: {server_name} enforces no WRITE_TIMEOUT_SECONDS: behind a proxy with a send "
+                  "timeout, a client that stops reading is dropped (docs/operating.md)", flush=True)
         if generated_secret:
             print("todo-api: development secret in use; try:", flush=True)
             print(curl_hint(settings, host, port), flush=True)
@@ -171,6 +171,14 @@ def openapi(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def settings_table(args: argparse.Namespace, settings: Settings) -> int:
+    """Every setting as docs/configuration.md lists it (a test keeps the two the same)."""
+    from core.settings_table import markdown_table
+
+    print(markdown_table(), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="todo-api", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -198,6 +206,9 @@ def parser() -> argparse.ArgumentParser:
 
     openapi_cmd = commands.add_parser("openapi", help="print the OpenAPI document /openapi.json answers")
     openapi_cmd.set_defaults(run=openapi)
+
+    settings_cmd = commands.add_parser("settings", help="print every setting: name, type, default, meaning")
+    settings_cmd.set_defaults(run=settings_table)
     return root
 
 

@@ -19,7 +19,7 @@ from typing import Any, cast
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from todo_api.servers import HEADER_READ_TIMEOUT_SECONDS, MAX_HEAD_BYTES
+from todo_api.serve.servers import HEADER_READ_TIMEOUT_SECONDS, MAX_HEAD_BYTES
 
 TOO_LARGE_BODY = json.dumps({"detail": "Request header fields too large"}).encode()
 TOO_LARGE = (

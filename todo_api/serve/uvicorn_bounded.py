@@ -1,12 +1,12 @@
-"""uvicorn as `todo-api serve` runs it: `python -m todo_api.uvicorn_bounded [flags] app`.
+"""uvicorn as `todo-api serve` runs it: `python -m todo_api.serve.uvicorn_bounded [flags] app`.
 
 Through uvicorn's public settings only. Each worker is a uvicorn process of its own,
 given its listening socket as `fd` and the protocol that bounds request heads as `http`
-(todo_api.bounded_head). The sockets are made here, one per worker, all bound to the
+(todo_api.serve.bounded_head). The sockets are made here, one per worker, all bound to the
 port with SO_REUSEPORT, so the kernel deals new connections out evenly: workers that
 accept from one shared socket (uvicorn's `--workers`) split 32 connections 28/4 or 32/0,
-as the busiest one wins each accept. Made here, they also carry WRITE_TIMEOUT to every
-connection, and nothing else can be listening on the port (todo_api.listening).
+as the busiest one wins each accept. Made here, they also carry WRITE_TIMEOUT_SECONDS to every
+connection, and nothing else can be listening on the port (todo_api.serve.listening).
 
 This process starts the workers, starts again one that dies, and passes a stop on to
 each of them once.
@@ -25,18 +25,18 @@ from types import FrameType
 
 import uvicorn
 
-from todo_api.bounded_head import BoundedHeadProtocol
-from todo_api.listening import listening_socket, refuse_if_in_use
-from todo_api.servers import LISTEN_BACKLOG, die_with_parent
-from todo_api.settings import ConfigError
-from todo_api.write_timeout import write_timeout_seconds
+from todo_api.config.settings import ConfigError
+from todo_api.serve.bounded_head import BoundedHeadProtocol
+from todo_api.serve.listening import listening_socket, refuse_if_in_use
+from todo_api.serve.servers import LISTEN_BACKLOG, die_with_parent
+from todo_api.serve.write_timeout import write_timeout_seconds
 
 RESTART_PAUSE_SECONDS = 1.0
 """A worker that died is started again after this pause (no busy loop when it cannot start)."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m todo_api.uvicorn_bounded")
+    parser = argparse.ArgumentParser(prog="python -m todo_api.serve.uvicorn_bounded")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
@@ -63,7 +63,7 @@ class Workers:
     def start(self, sock: socket.socket) -> subprocess.Popen[bytes]:
         fd = sock.fileno()
         return subprocess.Popen(
-            [sys.executable, "-m", "todo_api.uvicorn_bounded", "--fd", str(fd),
+            [sys.executable, "-m", "todo_api.serve.uvicorn_bounded", "--fd", str(fd),
              "--timeout-graceful-shutdown", str(self.args.timeout_graceful_shutdown), self.args.app],
             pass_fds=[fd], preexec_fn=die_with_parent)
 

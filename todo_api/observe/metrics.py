@@ -27,7 +27,6 @@ from core import metrics
 from core.keys import FetchedKeys
 from core.metrics import Totals
 from core.tracing import Exchange
-from storage.embedded import process_alive
 from storage.options import PoolUsage
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
@@ -163,6 +162,16 @@ class ProcessMetrics:
         return found
 
 
+def sibling_alive(pid: int) -> bool:
+    """Whether a worker of this server still runs: it runs as this user, so a pid that is
+    gone or someone else's (reused) is not one."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def summed(snapshots: list[dict[str, Any]]) -> Totals:
     """Counters and histograms of every process; gauges of the live ones."""
     counters: dict[tuple[str, tuple[str, ...]], float] = {}
@@ -176,7 +185,7 @@ def summed(snapshots: list[dict[str, Any]]) -> Totals:
             into = durations.setdefault(tuple(labels), [0.0] * (BUCKETS + 1))
             for index, value in enumerate(values):
                 into[index] += value
-        if snapshot["pid"] == os.getpid() or process_alive(snapshot["pid"]):
+        if snapshot["pid"] == os.getpid() or sibling_alive(snapshot["pid"]):
             for name, value in snapshot["gauges"].items():
                 gauges[name] = gauges.get(name, 0.0) + value
     histograms = {labels: (values[:BUCKETS], values[BUCKETS]) for labels, values in durations.items()}

@@ -10,7 +10,7 @@ import attrs
 import jwt
 
 from storage.embedded import EmbeddedDatabase, start_embedded
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 DEV_USER = "dev-user"
 

@@ -18,8 +18,8 @@ from flask.sansio.app import App
 from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
 
 from core.api import Api
-from todo_api.observer import Observer
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.observe.observer import Observer
 
 Database = TypeVar("Database")
 

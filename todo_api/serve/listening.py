@@ -1,4 +1,4 @@
-"""The listening socket: one server per port, and WRITE_TIMEOUT on what it accepts.
+"""The listening socket: one server per port, and WRITE_TIMEOUT_SECONDS on what it accepts.
 
 Every offered server binds with SO_REUSEPORT or inherits a socket, so a second `serve` on
 a busy port would start without a word and the kernel would share the connections out
@@ -11,8 +11,8 @@ from __future__ import annotations
 import errno
 import socket
 
-from todo_api.settings import ConfigError
-from todo_api.write_timeout import set_write_timeout
+from todo_api.config.settings import ConfigError
+from todo_api.serve.write_timeout import set_write_timeout
 
 
 class PortInUse(ConfigError):
@@ -47,7 +47,7 @@ def refuse_if_in_use(host: str, port: int) -> None:
 
 def listening_socket(host: str, port: int, backlog: int, write_timeout: float,
                      reuse_port: bool = False) -> socket.socket:
-    """A socket listening on (host, port) whose accepted connections inherit WRITE_TIMEOUT
+    """A socket listening on (host, port) whose accepted connections inherit WRITE_TIMEOUT_SECONDS
     (TCP_USER_TIMEOUT) and TCP_NODELAY, inheritable by a server's worker."""
     sock = bound_socket(host, port, reuse_port)
     set_write_timeout(sock, write_timeout)

@@ -1,4 +1,4 @@
-"""The production servers' command lines (which frontend runs under which: todo_api.frontends).
+"""The production servers' command lines (which frontend runs under which: todo_api.serve.frontends).
 
 `todo-api serve` and the load benchmark both build them here, so what is measured is
 what is deployed.
@@ -12,12 +12,13 @@ import math
 import signal
 import sys
 
+from core import settings_table as table
+
 LISTEN_BACKLOG = 4096
 CONNECTIONS_PER_WORKER = 10_000
 HEADER_READ_TIMEOUT_SECONDS = 5
 MAX_HEAD_BYTES = 32 * 1024
 """Request line and headers: past this, 431 (granian: its read buffer; uvicorn: see bounded_head)."""
-DEFAULT_SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -32,21 +33,21 @@ def die_with_parent() -> None:
 
 ENFORCES_WRITE_TIMEOUT = {"granian": False, "uvicorn": True}
 """granian has no write timeout of its own and takes no listening socket from outside, so
-the kernel's (TCP_USER_TIMEOUT, see todo_api.listening) cannot reach its connections
+the kernel's (TCP_USER_TIMEOUT, see todo_api.serve.listening) cannot reach its connections
 without patching its internals: under granian, a client that stops reading keeps its
 answer in the worker's memory until a proxy in front gives up on it (README, "Servers")."""
 
 
 def server_command(
     server: str, app: str, interface: str, host: str, port: int, workers: int, threads: int = 1,
-    reload: bool = False, grace: float = DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    reload: bool = False, grace: float = table.SHUTDOWN_GRACE_SECONDS.default,
 ) -> list[str]:
     """The command that serves `app` ("module:attribute"); interface is "wsgi" or "asgi".
 
     `threads` is how many requests a WSGI worker serves at once (ASGI ones are not limited).
     `grace`: seconds a stop waits for requests in flight before a worker is killed.
     Only public command lines and settings: granian's own, and uvicorn's through
-    todo_api.uvicorn_bounded (which adds WRITE_TIMEOUT and the bounds on request heads).
+    todo_api.serve.uvicorn_bounded (which adds WRITE_TIMEOUT_SECONDS and the bounds on request heads).
     """
     seconds = str(max(1, math.ceil(grace)))  # granian and uvicorn take whole seconds
     if server == "granian":
@@ -58,7 +59,7 @@ def server_command(
         if interface == "wsgi":
             command += ["--blocking-threads", str(threads)]
     elif server == "uvicorn":
-        command = [sys.executable, "-m", "todo_api.uvicorn_bounded", "--workers", str(workers),
+        command = [sys.executable, "-m", "todo_api.serve.uvicorn_bounded", "--workers", str(workers),
                    "--host", host, "--port", str(port), "--timeout-graceful-shutdown", seconds]
     else:
         raise ValueError(f"unknown server {server!r}")

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from core.keys import FetchedKeys
 from core.tracing import Exchange
 from storage.options import PoolUsage
-from todo_api.logs import log_access
-from todo_api.metrics import ProcessMetrics, process_metrics
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.observe.logs import log_access
+from todo_api.observe.metrics import ProcessMetrics, process_metrics
 
 
 class Observer:
-    """ACCESS_LOG and METRICS_ENABLED decide what it does; off, it costs next to nothing."""
+    """ACCESS_LOG_ENABLED and METRICS_ENABLED decide what it does; off, it costs next to nothing."""
 
     def __init__(self, settings: Settings) -> None:
-        self.access_log = settings.access_log
+        self.access_log_enabled = settings.access_log_enabled
         self.metrics: ProcessMetrics | None = process_metrics() if settings.metrics_enabled else None
 
     def __enter__(self) -> None:
@@ -30,7 +30,7 @@ class Observer:
             self.metrics.stopped()
 
     def finished(self, exchange: Exchange) -> None:
-        if self.access_log:
+        if self.access_log_enabled:
             log_access(exchange)
         if self.metrics is not None:
             self.metrics.finished(exchange)

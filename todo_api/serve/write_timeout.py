@@ -1,4 +1,4 @@
-"""WRITE_TIMEOUT on every offered server, enforced by the kernel (TCP_USER_TIMEOUT).
+"""WRITE_TIMEOUT_SECONDS on every offered server, enforced by the kernel (TCP_USER_TIMEOUT).
 
 None of the servers gives up on a client that stops reading its answer: the answer stays
 in the worker's memory until the client goes. Linux can: a connection whose sent data
@@ -8,7 +8,7 @@ clock restarts whenever the client takes data, so a slow reader is not cut, only
 stops (like nginx's `send_timeout`). It does nothing to an idle connection with nothing
 to send. Accepted connections inherit it from the listening socket.
 
-`todo_api.listening` sets it on the listening sockets it makes (uvicorn's, through its
+`todo_api.serve.listening` sets it on the listening sockets it makes (uvicorn's, through its
 launcher); granian makes its own, so under granian nothing sets it (README, "Servers").
 On a system without the option nothing is set, and README "Security" says so.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import socket
 from typing import Protocol
 
-from todo_api.settings import load_settings
+from todo_api.config.settings import load_settings
 
 
 class HasSocketOptions(Protocol):
@@ -28,8 +28,8 @@ class HasSocketOptions(Protocol):
 
 
 def write_timeout_seconds() -> float:
-    """WRITE_TIMEOUT as the server's workers see it (the environment `serve` gave them)."""
-    return load_settings().write_timeout
+    """WRITE_TIMEOUT_SECONDS as the server's workers see it (the environment `serve` gave them)."""
+    return load_settings().write_timeout_seconds
 
 
 def set_write_timeout(sock: HasSocketOptions, seconds: float) -> bool:

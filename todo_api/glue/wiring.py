@@ -13,8 +13,8 @@ from core.keys import KeyStore
 from core.routes import Limits
 from core.token_cache import TokenCache
 from storage.options import DatabaseOptions
-from todo_api.logs import attach_request_ids
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
+from todo_api.observe.logs import attach_request_ids
 
 
 def build_authenticator(settings: Settings) -> Authenticator:
@@ -41,10 +41,10 @@ def build_authenticator(settings: Settings) -> Authenticator:
 
 def database_options(settings: Settings) -> DatabaseOptions:
     return DatabaseOptions(
-        max_size=settings.pool_max_size,
-        pool_timeout=settings.pool_timeout,
-        statement_timeout=settings.statement_timeout,
-        prepared_statements=settings.prepared_statements,
+        max_size=settings.db_pool_max_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        prepared_statements=settings.db_prepared_statements,
     )
 
 
@@ -60,7 +60,7 @@ def docs_assets() -> dict[str, bytes]:
 def build_api(settings: Settings) -> Api:
     attach_request_ids()  # every log line of its requests names the request
     limits = Limits(settings.max_tasks_per_user, settings.list_max_items, settings.require_if_match,
-                    settings.idempotency_key_ttl)
+                    settings.idempotency_key_ttl_seconds)
     assets = docs_assets() if settings.docs_enabled else None
     return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets,
                metrics=settings.metrics_enabled, metrics_token=settings.metrics_token)

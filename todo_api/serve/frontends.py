@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import attrs
 
-from todo_api.settings import Settings
+from todo_api.config.settings import Settings
 
 
 @attrs.frozen

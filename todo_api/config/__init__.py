@@ -1,0 +1,1 @@
+"""Configuration: the settings table read from the environment."""

@@ -1,0 +1,1 @@
+"""Serving and supervision: the command line, the servers, the embedded mode."""
