@@ -18,13 +18,14 @@ from werkzeug.datastructures import Headers
 
 from core import Api, Request
 from core.auth import Authenticator, ClaimRules
-from core.keys import FetchedKeys, KeyStore
+from core.keys import KeyStore
 from core.listing import parse_list_options
+from core.plan import FetchedKeys
 from core.queries import list_tasks
 from core.token_cache import TokenCache
 from tests.api.clients import Call, create_task, make_client
 from tests.api.conftest import User
-from tests.core.drive import drive, settle
+from tests.core.drive import an_exchange, drive, settle
 from tests.helpers import SECRET, make_token, new_user_id
 from todo_api.config.settings import Settings
 
@@ -55,7 +56,7 @@ def test_list_request_through_the_core(benchmark: Any, rows: int) -> None:
 def test_verify_hs256_token(benchmark: Any, cache_size: int) -> None:
     authenticator = Authenticator(secret=SECRET, cache=TokenCache(cache_size))
     headers = {"authorization": f"Bearer {TOKEN}"}
-    assert benchmark(lambda: settle(authenticator.authenticate(headers))) == "alice"
+    assert benchmark(lambda: settle(authenticator.authenticate(headers, an_exchange()))) == "alice"
 
 
 @pytest.mark.parametrize("cache_size", [0, 10_000], ids=["uncached", "cached"])
@@ -72,7 +73,7 @@ def test_verify_eddsa_token_from_jwks(benchmark: Any, cache_size: int) -> None:
               "exp": int(time.time()) + 900}
     token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": "kid-1"})
     headers = {"authorization": f"Bearer {token}"}
-    assert benchmark(lambda: settle(authenticator.authenticate(headers))) == "alice"
+    assert benchmark(lambda: settle(authenticator.authenticate(headers, an_exchange()))) == "alice"
 
 
 @pytest.fixture(scope="module", params=["flask", "flask-hosted", "quart", "quart-hosted"])

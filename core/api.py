@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -31,7 +32,7 @@ from core.errors import (
 from core.http import BODY_READ_LIMIT, MAX_BODY_BYTES, Request, Response, framed
 from core.logsafe import TracebackBudget, quoted
 from core.metrics import metrics_routes
-from core.plan import Plan, ReadBody, StorageFailure
+from core.plan import BodyTooLarge, Plan, ReadBody, StorageFailure
 from core.routes import DEFAULT_LIMITS, Context, Limits, Operation, Route, RouteTable
 from core.tracing import Exchange, begin
 
@@ -92,7 +93,7 @@ def too_large() -> ApiError:
     return ApiError(413, f"Request body is larger than {MAX_BODY_BYTES} bytes")
 
 
-def read_content(request: Request) -> Generator[ReadBody, bytes, bytes]:
+def read_content(request: Request) -> Generator[ReadBody, Any, bytes]:
     """The body, or 413 without reading on when it is over the limit. A Content-Length
     over it is refused before reading a byte; a chunked body as soon as one byte too many
     arrives (`ReadBody` asks for no more). A Content-Length that is not one number (two
@@ -104,10 +105,8 @@ def read_content(request: Request) -> Generator[ReadBody, bytes, bytes]:
         digits = length.lstrip("0")
         if len(digits) > len(str(MAX_BODY_BYTES)) or int(digits or 0) > MAX_BODY_BYTES:
             raise too_large()
-    body = request.body
-    if body is None:
-        body = yield ReadBody(BODY_READ_LIMIT)
-    if len(body) > MAX_BODY_BYTES:
+    body = request.body if request.body is not None else (yield from ReadBody(BODY_READ_LIMIT))
+    if isinstance(body, BodyTooLarge) or len(body) > MAX_BODY_BYTES:
         raise too_large()
     return body
 
@@ -214,7 +213,7 @@ class Api:
             raise ApiError(405, "Method Not Allowed", (("Allow", route.allow_header()),))
         user_id = ""
         if route.authenticated:
-            user_id = yield from self.authenticator.authorize(request.headers, params["user_id"])
+            user_id = yield from self.authenticator.authorize(request.headers, params["user_id"], exchange)
         if method in METHODS_WITH_CONTENT:
             request = attrs.evolve(request, body=(yield from read_content(request)))
         result = operation.handler(Context(request, params, user_id, self.limits))

@@ -22,10 +22,11 @@ import jwt
 
 from core import settings_table as table
 from core.errors import ApiError, unauthorized
-from core.keys import ASYMMETRIC_ALGORITHMS, FetchedKeys, FetchKeys, KeyStore
+from core.keys import ASYMMETRIC_ALGORITHMS, KeyStore
+from core.plan import FetchedKeys, FetchKeys
 from core.text import Invalid, check_text
 from core.token_cache import TokenCache, Verified
-from core.tracing import current
+from core.tracing import Exchange
 
 Authentication = Generator[FetchKeys, FetchedKeys, str]
 
@@ -168,7 +169,7 @@ class Authenticator:
         self.cache = cache if cache is not None else TokenCache()
         self.clock = clock
 
-    def authenticate(self, headers: Mapping[str, str]) -> Authentication:
+    def authenticate(self, headers: Mapping[str, str], exchange: Exchange) -> Authentication:
         """The verified user id (the token's `sub`), or an ApiError: 401, or 503 with no keys."""
         token = bearer_token(headers)
         now = self.clock()
@@ -178,9 +179,9 @@ class Authenticator:
                 yield from self._refresh(now)
                 cached = self.cache.get(token, now)
         if cached is not None:
-            current().token_cache = "hit"
+            exchange.token_cache = "hit"
             return cached.user_id
-        current().token_cache = "miss"
+        exchange.token_cache = "miss"
         algorithm, kid = signing_header(token)
         if algorithm == "HS256" and self.secret is not None:
             claims = decode_claims(token, self.secret, algorithm, self.secret_rules, self.leeway)
@@ -216,13 +217,14 @@ class Authenticator:
 
     def _refresh(self, now: float) -> Generator[FetchKeys, FetchedKeys, None]:
         assert self.keys is not None
-        fetched = yield self.keys.start_fetch(now)
+        fetched = yield from self.keys.start_fetch(now)
         self.cache.forget_keys(self.keys.finish_fetch(fetched, self.clock()))
 
-    def authorize(self, headers: Mapping[str, str], path_user_id: str) -> Authentication:
-        """The verified user id; 401 without a valid token, 403 for someone else's path."""
-        user_id = yield from self.authenticate(headers)
-        current().user_id = user_id  # the access log names who asked, a 403 included
+    def authorize(self, headers: Mapping[str, str], path_user_id: str, exchange: Exchange) -> Authentication:
+        """The verified user id; 401 without a valid token, 403 for someone else's path.
+        What the check found is written into the request's `exchange` for the access log."""
+        user_id = yield from self.authenticate(headers, exchange)
+        exchange.user_id = user_id  # the access log names who asked, a 403 included
         if user_id != path_user_id:
             raise ApiError(403, "Access denied to this user's resources")
         return user_id

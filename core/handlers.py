@@ -1,4 +1,4 @@
-"""One function per endpoint. Database work is yielded as a `Query`; the rows come back.
+"""One function per endpoint. Database work is asked for with `rows = yield from query`.
 
 Every task statement carries the authenticated user's id, so a task id that belongs to
 someone else finds nothing and answers 404, exactly like an id that does not exist.
@@ -75,7 +75,7 @@ def health(ctx: Context) -> Response:
 
 
 def ready(ctx: Context) -> Plan:
-    yield queries.READY
+    yield from queries.READY
     return json_response(200, {"status": "ready"})
 
 
@@ -94,12 +94,12 @@ def list_tasks(ctx: Context) -> Plan:
     after = decode_cursor(options.cursor, ctx.user_id, options) if options.cursor else None
     condition = ctx.request.headers.get("if-none-match")
     if condition is not None:
-        etag = list_etag((yield queries.revision(ctx.user_id))[0][0], max_items)
+        etag = list_etag((yield from queries.revision(ctx.user_id))[0][0], max_items)
         if none_match(condition, etag):
             return Response(304, (("ETag", etag),))
-    rows = yield queries.list_tasks(ctx.user_id, options, page_size, after)
+    rows = yield from queries.list_tasks(ctx.user_id, options, page_size, after)
     tasks = [task for _, task in rows]
-    revision = rows[0][0] if rows else (yield queries.revision(ctx.user_id))[0][0]
+    revision = rows[0][0] if rows else (yield from queries.revision(ctx.user_id))[0][0]
     headers: tuple[tuple[str, str], ...] = (("ETag", list_etag(revision, max_items)),)
     if len(tasks) > page_size:
         tasks = tasks[:page_size]
@@ -116,22 +116,23 @@ def create_task(ctx: Context) -> Plan:
     values = validate_create(ctx.body)
     key = idempotency_key(ctx.request.headers)
     if key is None:
-        return created((yield queries.create_task(ctx.user_id, values, ctx.limits.max_tasks_per_user)), ctx)
+        rows = yield from queries.create_task(ctx.user_id, values, ctx.limits.max_tasks_per_user)
+        return created(rows, ctx)
     return (yield from create_once(ctx, values, key, body_digest(ctx.body), retried=False))
 
 
 def create_once(ctx: Context, values: dict[str, Any], key: str, digest: str, retried: bool) -> Plan:
     ttl, max_tasks = ctx.limits.idempotency_key_ttl_seconds, ctx.limits.max_tasks_per_user
     try:
-        rows = yield queries.create_task_once(ctx.user_id, values, max_tasks, key, digest, ttl)
+        rows = yield from queries.create_task_once(ctx.user_id, values, max_tasks, key, digest, ttl)
     except StorageFailure as failure:
         if failure.sqlstate != UNIQUE_VIOLATION:
             raise
-        stored = yield queries.stored_answer(ctx.user_id, key, ttl)
+        stored = yield from queries.stored_answer(ctx.user_id, key, ttl)
         if not stored or stored[0][3]:  # gone since, or expired: the key is free again
             if retried:
                 raise ApiError(409, "Another request is using this Idempotency-Key: try again") from None
-            yield queries.forget_key(ctx.user_id, key)
+            yield from queries.forget_key(ctx.user_id, key)
             return (yield from create_once(ctx, values, key, digest, retried=True))
         first_digest, task_id, task_json, _ = stored[0]
         if first_digest != digest:
@@ -153,7 +154,7 @@ def created(rows: list[tuple[Any, ...]], ctx: Context) -> Response:
 def get_task(ctx: Context) -> Plan:
     """304 with the ETag alone when `If-None-Match` holds the task's current one."""
     task_id = parse_task_id(ctx.params["task_id"])
-    rows = yield queries.get_task(ctx.user_id, task_id)
+    rows = yield from queries.get_task(ctx.user_id, task_id)
     if not rows:
         raise not_found(TASK_NOT_FOUND)
     body = rows[0][0].encode()
@@ -167,13 +168,13 @@ def update_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
     tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
     values = validate_update(ctx.body)
-    return task_response(written((yield queries.update_task(ctx.user_id, task_id, values, tags)), tags))
+    return task_response(written((yield from queries.update_task(ctx.user_id, task_id, values, tags)), tags))
 
 
 def delete_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
     tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
-    written((yield queries.delete_task(ctx.user_id, task_id, tags)), tags)
+    written((yield from queries.delete_task(ctx.user_id, task_id, tags)), tags)
     return Response(204)
 
 
@@ -186,13 +187,13 @@ def toggle_task(ctx: Context) -> Plan:
         query = queries.toggle_task(ctx.user_id, task_id, tags)
     else:
         query = queries.set_completion(ctx.user_id, task_id, completed, tags)
-    return task_response(written((yield query), tags))
+    return task_response(written((yield from query), tags))
 
 
 def task_stats(ctx: Context) -> Plan:
     """Its ETag is the answer's own digest: the stats are one cheap statement over the
     user's counters, and `overdue` moves with the clock, which no revision sees."""
-    body = (yield queries.task_stats(ctx.user_id))[0][0].encode()
+    body = (yield from queries.task_stats(ctx.user_id))[0][0].encode()
     etag = task_etag(body)
     if none_match(ctx.request.headers.get("if-none-match"), etag):
         return Response(304, (("ETag", etag),))

@@ -1,8 +1,8 @@
 """The signing keys published as a JWKS, cached, and when to fetch them again.
 
 The store decides; it never fetches. When a token names a key the store lacks (or the
-cached set is older than `max_age`), the authenticator yields `FetchKeys` and a driver
-answers with `FetchedKeys`. Refetches are rate-limited by `cooldown`: a flood of
+cached set is older than `max_age`), the authenticator asks for `FetchKeys` (`core.plan`) and a
+driver answers with `FetchedKeys`. Refetches are rate-limited by `cooldown`: a flood of
 made-up key ids costs the Better Auth server at most one request per window. A key set
 that cannot be fetched keeps the last good keys in service (stale beats down).
 """
@@ -13,11 +13,11 @@ import json
 import logging
 from typing import Any
 
-import attrs
 import jwt
 
 from core import settings_table as table
 from core.logsafe import quoted
+from core.plan import FetchedKeys, FetchKeys
 
 log = logging.getLogger("todo_api")
 
@@ -25,21 +25,6 @@ ASYMMETRIC_ALGORITHMS = frozenset(
     {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
 )
 MAX_JWKS_BYTES = 256 * 1024
-
-
-@attrs.frozen(slots=True)
-class FetchKeys:
-    """A plan's request to its driver: GET this JWKS document."""
-
-    url: str
-
-
-@attrs.frozen(slots=True)
-class FetchedKeys:
-    """The driver's answer: the document's bytes, or `body=None` and why it failed."""
-
-    body: bytes | None
-    error: str = ""
 
 
 def parse_jwks(body: bytes) -> dict[str, dict[str, Any]]:

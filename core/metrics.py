@@ -130,7 +130,7 @@ def metrics_routes(token: str | None) -> tuple[Route, ...]:
             if not hmac.compare_digest(given, expected):
                 raise ApiError(401, "Metrics need the METRICS_TOKEN bearer token",
                                (("WWW-Authenticate", 'Bearer realm="metrics"'),))
-        text = yield CollectMetrics()
+        text = yield from CollectMetrics()
         return Response(200, (("Content-Type", CONTENT_TYPE), ("Cache-Control", "no-store")), text)
 
     operation = Operation(scrape, "metrics", "Prometheus metrics of every server process", {200: None},

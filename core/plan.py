@@ -1,33 +1,92 @@
 """How the core asks for data without doing I/O.
 
-A plan is a generator: it yields each `Query` it needs and is sent back the rows
-(a list of tuples); its return value is the `Response`. Before any query, it may also
-yield `FetchKeys` (authentication needs the issuer's JWKS) and be sent `FetchedKeys`,
-and `ReadBody` (the request's body, once the request is known to deserve it) and be
-sent the bytes.
+A plan is a generator. Each effect below is something it needs from its driver, with
+the reply the driver sends back:
+
+| effect           | reply                                        |
+|------------------|----------------------------------------------|
+| `Query`          | `Rows` (a `StorageFailure` thrown in instead) |
+| `FetchKeys`      | `FetchedKeys`                                |
+| `ReadBody`       | `bytes`, or `BODY_TOO_LARGE`                 |
+| `CollectMetrics` | `bytes` (the metrics' exposition text)       |
+
+A plan asks with `reply = yield from effect`, which mypy types as the effect's reply;
+its return value is the `Response`. Keys and the body are asked for before any query.
 When the database fails, the driver throws a `StorageFailure` into the plan instead of
 sending rows, so that the core, not the driver, decides what the client sees.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
 from core.http import Response
-from core.keys import FetchedKeys, FetchKeys
 
 Rows = list[tuple[Any, ...]]
+R = TypeVar("R")
+
+
+class Ask(Generic[R]):
+    """An effect whose reply is an `R`: `reply = yield from effect` in a plan."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> Generator[Self, Any, R]:
+        reply: R = yield self
+        return reply
 
 
 @attrs.frozen(slots=True)
-class Query:
+class Query(Ask[Rows]):
     """One SQL statement with its parameters (psycopg `%s` placeholders)."""
 
     sql: str
     params: Sequence[Any] = ()
+
+
+@attrs.frozen(slots=True)
+class FetchKeys(Ask["FetchedKeys"]):
+    """GET this JWKS document (the issuer's signing keys)."""
+
+    url: str
+
+
+@attrs.frozen(slots=True)
+class FetchedKeys:
+    """The reply to `FetchKeys`: the document's bytes, or `body=None` and why it failed."""
+
+    body: bytes | None
+    error: str = ""
+
+
+class BodyTooLarge:
+    """The reply to `ReadBody` of a driver whose framework already knows the body is longer
+    than asked (and kept none of it)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "BODY_TOO_LARGE"
+
+
+BODY_TOO_LARGE = BodyTooLarge()
+
+
+@attrs.frozen(slots=True)
+class ReadBody(Ask["bytes | BodyTooLarge"]):
+    """Read the request body, up to `max_bytes` (one more than allowed, to spot an
+    oversized one). The reply is the body or its first `max_bytes` bytes, or
+    `BODY_TOO_LARGE`."""
+
+    max_bytes: int
+
+
+@attrs.frozen(slots=True)
+class CollectMetrics(Ask[bytes]):
+    """The exposition text of every server process's metrics (`core.metrics`), as bytes."""
 
 
 @attrs.frozen(slots=True)
@@ -71,35 +130,37 @@ TRANSIENT_SQLSTATES = frozenset({
 })
 
 
-@attrs.frozen(slots=True)
-class ReadBody:
-    """Read the request body, up to `max_bytes` (one more than allowed, to spot an
-    oversized one). The reply is the body, or its first `max_bytes` bytes; a driver whose
-    framework already knows the body is longer (and kept none of it) may reply with any
-    `max_bytes` bytes."""
-
-    max_bytes: int
-
-
-@attrs.frozen(slots=True)
-class CollectMetrics:
-    """The exposition text of every server process's metrics (`core.metrics`), as bytes."""
-
-
-MetricsCollector = Callable[[], bytes]
-"""What a driver calls to answer `CollectMetrics`."""
-
-
 def no_metrics() -> bytes:
     """The answer to `CollectMetrics` of a driver whose frontend collects none."""
     return b""
 
 
 Effect = Query | FetchKeys | ReadBody | CollectMetrics
-"""What a plan may ask its driver for: rows from the database, the issuer's JWKS, the
-request body, or the metrics' exposition text."""
-
+Reply = Rows | FetchedKeys | bytes | BodyTooLarge | StorageFailure | None
+"""What a driver sends into a plan (None starts it; a StorageFailure is thrown)."""
 Plan = Generator[Effect, Any, Response]
+
+KeyFetcher = Callable[[FetchKeys], FetchedKeys]
+BodyReader = Callable[[int], "bytes | BodyTooLarge"]
+AsyncKeyFetcher = Callable[[FetchKeys], Awaitable[FetchedKeys]]
+AsyncBodyReader = Callable[[int], Awaitable["bytes | BodyTooLarge"]]
+MetricsCollector = Callable[[], bytes]
+"""What a frontend hands a driver to answer `FetchKeys`, `ReadBody` and `CollectMetrics`
+(the metrics are a few small files: read without a thread, even by an async driver)."""
+
+
+class Driver(Protocol):
+    """Runs plans against a database, for a sync frontend (`storage.sync.Database`)."""
+
+    def run(self, plan: Plan, *, fetch_keys: KeyFetcher, read_body: BodyReader,
+            collect_metrics: MetricsCollector = no_metrics) -> Response: ...
+
+
+class AsyncDriver(Protocol):
+    """Runs plans against a database, for an async frontend (`storage.aio.Database`)."""
+
+    async def run(self, plan: Plan, *, fetch_keys: AsyncKeyFetcher, read_body: AsyncBodyReader,
+                  collect_metrics: MetricsCollector = no_metrics) -> Response: ...
 
 
 class PlanOutOfOrder(RuntimeError):
@@ -107,7 +168,7 @@ class PlanOutOfOrder(RuntimeError):
     connection only while a plan queries, never while it waits on HTTP."""
 
 
-def advance(plan: Plan, reply: Rows | FetchedKeys | bytes | StorageFailure | None) -> Effect | Response:
+def advance(plan: Plan, reply: Reply) -> Effect | Response:
     """Send the reply (or throw the failure) into the plan; its next request or its response.
 
     The part of running a plan that has no I/O in it, shared by every driver.

@@ -96,11 +96,6 @@ def begin(method: str, headers: Mapping[str, str], now: float) -> Exchange:
     return exchange
 
 
-def current() -> Exchange:
-    """The exchange of the request being handled (a placeholder outside any)."""
-    return CURRENT.get()
-
-
 class RequestIdFilter(logging.Filter):
     """Adds `request_id` and `trace_id` ("-" outside a request) to every record."""
 

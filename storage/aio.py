@@ -8,16 +8,19 @@ connection; `asyncio.timeout` would leave it to psycopg, which waits 5 s for the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from core.http import Response
-from core.keys import FetchedKeys, FetchKeys
 from core.plan import (
+    AsyncBodyReader,
+    AsyncDriver,
+    AsyncKeyFetcher,
     CollectMetrics,
+    FetchKeys,
     MetricsCollector,
     Plan,
     Query,
@@ -41,9 +44,6 @@ from storage.options import (
     pool_usage,
 )
 from storage.watchdog import Watchdog
-
-KeyFetcher = Callable[[FetchKeys], Awaitable[FetchedKeys]]
-BodyReader = Callable[[int], Awaitable[bytes]]
 
 
 class Database:
@@ -94,7 +94,7 @@ class Database:
         except psycopg.Error as error:
             return storage_failure(error)
 
-    async def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader,
+    async def run(self, plan: Plan, *, fetch_keys: AsyncKeyFetcher, read_body: AsyncBodyReader,
                   collect_metrics: MetricsCollector = no_metrics) -> Response:
         """Keys and the body are fetched before a connection is taken: no connection
         waits on HTTP, neither the issuer's nor a slow client's."""
@@ -116,3 +116,6 @@ class Database:
             if isinstance(step, Query):
                 step = advance(plan, storage_failure(error))
         return final_response(step)
+
+
+_: type[AsyncDriver] = Database  # mypy checks the contract in core.plan

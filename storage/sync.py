@@ -8,16 +8,19 @@ module with `async` and `await` taken out, which tests/storage/test_twins.py che
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from core.http import Response
-from core.keys import FetchedKeys, FetchKeys
 from core.plan import (
+    BodyReader,
     CollectMetrics,
+    Driver,
+    FetchKeys,
+    KeyFetcher,
     MetricsCollector,
     Plan,
     Query,
@@ -41,9 +44,6 @@ from storage.options import (
     pool_usage,
 )
 from storage.watchdog import Watchdog
-
-KeyFetcher = Callable[[FetchKeys], FetchedKeys]
-BodyReader = Callable[[int], bytes]
 
 
 class Database:
@@ -94,7 +94,7 @@ class Database:
         except psycopg.Error as error:
             return storage_failure(error)
 
-    def run(self, plan: Plan, fetch_keys: KeyFetcher, read_body: BodyReader,
+    def run(self, plan: Plan, *, fetch_keys: KeyFetcher, read_body: BodyReader,
             collect_metrics: MetricsCollector = no_metrics) -> Response:
         """Keys and the body are fetched before a connection is taken: no connection
         waits on HTTP, neither the issuer's nor a slow client's."""
@@ -116,3 +116,6 @@ class Database:
             if isinstance(step, Query):
                 step = advance(plan, storage_failure(error))
         return final_response(step)
+
+
+_: type[Driver] = Database  # mypy checks the contract in core.plan

@@ -10,21 +10,22 @@ that will use it) and closes in `after_serving`.
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import quart
 from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestTimeout
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge, RequestTimeout
 from werkzeug.routing import MapAdapter
 
 from core.api import Api
-from core.http import BODY_READ_LIMIT, Request, Response, lower_headers
-from core.keys import FetchedKeys, FetchKeys
+from core.http import BODY_READ_LIMIT, Request, Response
+from core.plan import BODY_TOO_LARGE, AsyncBodyReader, BodyTooLarge, FetchedKeys, FetchKeys
+from core.tracing import Exchange
 from storage import aio
 from storage.migrate import migrate_or_log
 from todo_api.config.settings import Settings, load_settings
+from todo_api.glue.asgi import AsgiApp, receive_body, scope_headers, scope_path, send_response
+from todo_api.glue.failures import failure_response
 from todo_api.glue.keyfetch import fetch_keys_async
 from todo_api.glue.mounting import (
     BLUEPRINT,
@@ -36,15 +37,10 @@ from todo_api.glue.mounting import (
     normalized_prefix,
     path_below,
     sole_api_rule,
-    url_rules,
 )
 from todo_api.glue.wiring import build_api, core_request, database_options
 
-log = logging.getLogger("todo_api")
-
 REQUEST_SIGNALS = (quart.request_started, quart.request_finished, quart.got_request_exception)
-
-AsgiApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 class ApiResponse(quart.Response):
@@ -56,27 +52,14 @@ def to_quart(response: Response) -> ApiResponse:
     return ApiResponse(response.body, response.status, Headers(list(response.headers)))
 
 
-def scope_headers(scope: Any) -> dict[str, str]:
-    """The request headers the way the core reads them, straight from the ASGI scope."""
-    pairs = scope["headers"]
-    return lower_headers((name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs)
-
-
-def scope_path(scope: Any) -> str:
-    """The path below the ASGI `root_path` (which `path` includes), as the server sent it."""
-    path: str = scope["path"]
-    return path.removeprefix(scope.get("root_path", ""))
-
-
-async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> bytes:
+async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> bytes | BodyTooLarge:
     """Up to `max_bytes` of the body, chunk by chunk; 408 when it takes longer than
     `timeout` seconds, which frees the worker.
 
     Quart takes the body from the server as it comes, and keeps at most the app's
     MAX_CONTENT_LENGTH of it unread (the limit itself in `create_app`'s app). When that
-    trips, the body is known to be longer than `max_bytes` without reading it: the
-    answer is then `max_bytes` bytes, as `ReadBody` allows. A host app's smaller limit
-    is the host's 413."""
+    trips, the body is known to be longer than `max_bytes` without reading it:
+    `BODY_TOO_LARGE`. A host app's smaller limit is the host's 413."""
     received = bytearray()
     try:
         async with asyncio.timeout(timeout):
@@ -89,7 +72,7 @@ async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> b
     except RequestEntityTooLarge:
         if (request.max_content_length or 0) < max_bytes:
             raise
-        return bytes(max_bytes)
+        return BODY_TOO_LARGE
     return bytes(received[:max_bytes])
 
 
@@ -104,32 +87,42 @@ class Mounted(MountedApi[aio.Database]):
         self.answer_directly: AsgiApp | None = None  # the API as a plain ASGI app, standalone only
 
     async def open(self) -> None:
-        conninfo = self.settings.require_database_url()
-        self._database = await aio.Database(conninfo, database_options(self.settings)).open()
-        self.observer.watch_pool(self._database.usage)
         await self._migrate()
+        conninfo = self.settings.require_database_url()
+        self.open_database = await aio.Database(conninfo, database_options(self.settings)).open()
+        self.observer.watch_pool(self.open_database.usage)
 
     async def database(self) -> aio.Database:
-        if self._migrations_pending:
+        if self.migrations_pending:
             await self._migrate()
-        return self._database  # type: ignore[return-value]  # open while serving
+        return self.open_database  # type: ignore[return-value]  # open while serving
 
     async def _migrate(self) -> None:
         async with self._lock:
-            if self._migrations_pending:
+            if self.migrations_pending:
                 conninfo = self.settings.require_database_url()
-                self._migrations_pending = not await asyncio.to_thread(migrate_or_log, conninfo)
+                self.migrations_pending = not await asyncio.to_thread(migrate_or_log, conninfo)
 
     async def close(self) -> None:
-        if self._database is not None:
-            self.observer.forget_pool(self._database.usage)
-            await self._database.close()
-            self._database = None
+        if self.open_database is not None:
+            self.observer.forget_pool(self.open_database.usage)
+            await self.open_database.close()
+            self.open_database = None
+
+    async def fetch_keys(self, request: FetchKeys) -> FetchedKeys:
+        return self.observer.keys_fetched(await fetch_keys_async(request))
+
+    async def run(self, request: Request, exchange: Exchange, read_body: AsyncBodyReader) -> Response:
+        """The core's answer, counted in flight."""
+        database = await self.database()
+        with self.observer:
+            return await database.run(self.api.handle(request, exchange), fetch_keys=self.fetch_keys,
+                                      read_body=read_body, collect_metrics=self.observer.exposition)
 
 
 def init_app(app: quart.Quart, url_prefix: str = "", settings: Settings | None = None) -> Mounted:
     """Serve the API from `app` under `url_prefix` ("" mounts its paths at the root)."""
-    return mount(app, normalized_prefix(url_prefix), settings or load_settings(), everything=False)
+    return mount(app, normalized_prefix(url_prefix), settings or load_settings(), standalone=False)
 
 
 class StandaloneQuart(quart.Quart):
@@ -157,27 +150,18 @@ def create_app(settings: Settings | None = None) -> quart.Quart:
     and so is every error Quart raises, a websocket upgrade's included."""
     app = StandaloneQuart(__name__, static_folder=None)  # no /static/ route of its own
     app.config["MAX_CONTENT_LENGTH"] = BODY_READ_LIMIT  # what Quart keeps of a body unread
-    mounted = mount(app, "", settings or load_settings(), everything=True)
+    mounted = mount(app, "", settings or load_settings(), standalone=True)
     mounted.answer_directly = direct_answers(mounted)
     return app
 
 
-async def receive_body(receive: Any, max_bytes: int, timeout: float) -> bytes:
-    """Up to `max_bytes` of the body, from the server's messages; 408 (as Quart's
-    `read_body`) when it takes longer than `timeout` seconds."""
-    received = bytearray()
-    try:
-        async with asyncio.timeout(timeout):
-            while len(received) < max_bytes:
-                message = await receive()
-                if message["type"] != "http.request":
-                    break  # http.disconnect
-                received += message.get("body", b"")
-                if not message.get("more_body", False):
-                    break
-    except TimeoutError:
-        raise RequestTimeout() from None
-    return bytes(received[:max_bytes])
+def scope_request(scope: Any, path: str, base_path: str) -> Request:
+    """The request as the core takes it. Its body is read once the head is accepted,
+    whatever the headers announce: ASGI hands a body over as messages, and Quart's own
+    test client (like an HTTP/2 client) sends one with no Content-Length; a request
+    without one reads as b"" at once."""
+    method = scope["method"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
+    return Request(method, path, scope["query_string"], scope_headers(scope), None, base_path)
 
 
 def direct_answers(mounted: Mounted) -> AsgiApp:
@@ -186,91 +170,53 @@ def direct_answers(mounted: Mounted) -> AsgiApp:
     equivalence tests compare it with the API embedded in a Quart app)."""
     api, observer, timeout = mounted.api, mounted.observer, mounted.settings.body_read_timeout_seconds
 
-    async def counted_fetch(request: FetchKeys) -> FetchedKeys:
-        return observer.keys_fetched(await fetch_keys_async(request))
-
     async def answer(scope: Any, receive: Any, send: Any) -> None:
-        core = Request(scope["method"], scope_path(scope), scope["query_string"], scope_headers(scope),
-                       None, scope.get("root_path", ""))
+        core = scope_request(scope, scope_path(scope), scope.get("root_path", ""))
         exchange = api.begin(core)
         try:
-            database = await mounted.database()
-            with observer:  # in flight
-                response = await database.run(api.handle(core, exchange), counted_fetch,
-                                              lambda size: receive_body(receive, size, timeout),
-                                              observer.exposition)
-        except HTTPException as error:
-            response = api.error(core, error.code or 400, error.description or error.name, exchange)
-        except Exception:
-            response = api.error(core, 500, "Internal Server Error", exchange)
-            log.exception("unexpected error in the Quart frontend")
+            response = await mounted.run(core, exchange, lambda size: receive_body(receive, size, timeout))
+        except Exception as error:
+            response = failure_response(api, core, exchange, error, frontend="Quart")
         observer.finished(exchange)
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": [(name.lower().encode(), value.encode()) for name, value in response.headers]})
-        await send({"type": "http.response.body", "body": response.body})
+        await send_response(send, response)
 
     return answer
 
 
-def mount(app: quart.Quart, prefix: str, settings: Settings, everything: bool) -> Mounted:
-    api = build_api(settings)
-    mounted = Mounted(api, settings)
-    timeout = settings.body_read_timeout_seconds
-
-    observer = mounted.observer
-
-    async def counted_fetch(request: FetchKeys) -> FetchedKeys:
-        return observer.keys_fetched(await fetch_keys_async(request))
+def mount(app: quart.Quart, prefix: str, settings: Settings, *, standalone: bool) -> Mounted:
+    mounted = Mounted(build_api(settings), settings)
+    api, observer, timeout = mounted.api, mounted.observer, settings.body_read_timeout_seconds
 
     async def dispatch(rest: str = "") -> ApiResponse:
         request = quart.request._get_current_object()  # type: ignore[attr-defined]  # once, not per attribute
-        scope = request.scope
-        headers = scope_headers(scope)
-        # Read once the head is accepted, whatever the headers announce: ASGI hands a body
-        # over as messages, and Quart's own test client (like an HTTP/2 client) sends a
-        # body with no Content-Length; a request without one reads as b"" at once.
-        body = None
-        path = path_below(scope_path(scope), prefix)
-        base = request.root_path + prefix
-        method = scope["method"]  # as sent: werkzeug upper-cases it, HTTP does not (RFC 9110 9.1)
-        core = Request(method, path, request.query_string, headers, body, base)
+        core = scope_request(request.scope, path_below(scope_path(request.scope), prefix),
+                             request.root_path + prefix)
         exchange = api.begin(core)
         setattr(quart.g, EXCHANGE, exchange)  # for `refused`, should Quart raise on the way
-        database = await mounted.database()
-        with observer:  # in flight
-            answer = await database.run(api.handle(core, exchange), counted_fetch,
-                                        lambda size: read_body(request, size, timeout), observer.exposition)
+        answer = await mounted.run(core, exchange, lambda size: read_body(request, size, timeout))
         quart.g.pop(EXCHANGE)
         observer.finished(exchange)
         return to_quart(answer)
 
-    def refused(status: int, detail: str) -> ApiResponse:
-        """The core's JSON error for what Quart refused; for a websocket upgrade (werkzeug
-        calls one to an HTTP route a bad request), 404: the API has no websocket routes."""
+    async def refused(error: Exception) -> ApiResponse:
+        """The core's JSON for what Quart raised on the API's request (or, standalone, any);
+        for a websocket upgrade (werkzeug calls one to an HTTP route a bad request), 404:
+        the API has no websocket routes."""
         if quart.has_request_context():
             request = quart.request
             core = core_request(request.method, request.path, b"", request.headers.items())
         else:
             websocket = quart.websocket
             core = core_request("GET", websocket.path, b"", websocket.headers.items())
-            status, detail = 404, "Not Found"
+            error = NotFound("Not Found")
         exchange = quart.g.pop(EXCHANGE, None) or api.begin(core)
-        answer = api.error(core, status, detail, exchange)
+        answer = failure_response(api, core, exchange, error, frontend="Quart")
         observer.finished(exchange)
         return to_quart(answer)
 
-    async def framework_error(error: HTTPException) -> ApiResponse:
-        return refused(error.code or 400, error.description or error.name)
-
-    async def unexpected_error(error: Exception) -> ApiResponse:
-        answer = refused(500, "Internal Server Error")  # first: the log line gets its request id
-        log.exception("unexpected error in the Quart frontend")
-        return answer
-
     blueprint = quart.Blueprint(BLUEPRINT, __name__)
-    error_handlers = {HTTPException: framework_error, Exception: unexpected_error}
-    rules = url_rules(prefix, api.routes.roots, everything)
-    install(app, blueprint, dispatch, error_handlers, rules, everything, mounted)
+    install(app, blueprint=blueprint, view=dispatch, refused=refused, prefix=prefix, standalone=standalone,
+            mounted=mounted)
     app.before_serving(mounted.open)
     app.after_serving(mounted.close)
     return mounted

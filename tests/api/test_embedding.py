@@ -165,7 +165,7 @@ def test_nothing_is_opened_by_init_app(frontend, settings):
     """Even with migrations to run and no database: the host app imports, the pool waits."""
     app = hosts.host_app(frontend)
     mounted = FRONTEND_TABLE[frontend].init_app(app, "/todo", unreachable(settings))
-    assert not mounted.is_open
+    assert mounted.open_database is None
 
 
 def test_the_pool_opens_before_serving_and_closes_after(frontend, settings):
@@ -174,10 +174,10 @@ def test_the_pool_opens_before_serving_and_closes_after(frontend, settings):
     client = in_process(frontend, app, "", app)
     try:
         assert request(client, "GET", "/todo/ready").status == 200
-        assert mounted.is_open
+        assert mounted.open_database is not None
     finally:
         client.close()
-    assert not mounted.is_open
+    assert mounted.open_database is None
 
 
 def test_with_the_database_down_before_migrating_the_api_answers_503_not_500(frontend, settings, clients):

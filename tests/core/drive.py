@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from core.http import Response
 from core.plan import Plan, Query, Rows, StorageFailure, advance
+from core.tracing import Exchange
 
 T = TypeVar("T")
 Answer = Callable[[Query], "Rows | StorageFailure"]
@@ -31,3 +32,8 @@ def settle(generator: Generator[Any, Any, T], answer: Callable[[Any], Any] | Non
             request = generator.send(answer(request))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def an_exchange() -> Exchange:
+    """A request's exchange, for calling the core's parts that fill one in."""
+    return Exchange("test-request", None, "GET", 0.0)

@@ -8,7 +8,7 @@ import pytest
 from core.auth import Authenticator, bearer_token
 from core.errors import ApiError
 from core.token_cache import TokenCache
-from tests.core.drive import settle
+from tests.core.drive import an_exchange, settle
 from tests.helpers import SECRET, make_token
 
 
@@ -17,7 +17,7 @@ def authenticator(**kwargs) -> Authenticator:
 
 
 def verify(auth: Authenticator, token: str) -> str:
-    return settle(auth.authenticate({"authorization": f"Bearer {token}"}))
+    return settle(auth.authenticate({"authorization": f"Bearer {token}"}, an_exchange()))
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer  ", "Token abc", "Bearer a b"])
@@ -66,9 +66,9 @@ def test_hs256_is_refused_without_a_shared_secret():
 def test_authorize_is_403_for_another_users_path():
     headers = {"authorization": f"Bearer {make_token('ann')}"}
     auth = authenticator()
-    assert settle(auth.authorize(headers, "ann")) == "ann"
+    assert settle(auth.authorize(headers, "ann", an_exchange())) == "ann"
     with pytest.raises(ApiError) as caught:
-        settle(auth.authorize(headers, "bob"))
+        settle(auth.authorize(headers, "bob", an_exchange()))
     assert caught.value.status == 403
 
 

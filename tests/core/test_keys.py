@@ -5,7 +5,8 @@ import json
 import jwt
 import pytest
 
-from core.keys import FetchedKeys, KeyStore, parse_jwks
+from core.keys import KeyStore, parse_jwks
+from core.plan import FetchedKeys
 from tests.api.issuer import SigningKey
 
 ED = SigningKey("ed", "ed25519")

@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from core.auth import MAX_USER_ID_LENGTH, Authenticator, ClaimRules
 from core.errors import ApiError
-from core.keys import FetchedKeys, KeyStore
+from core.keys import KeyStore
+from core.plan import FetchedKeys
 from core.token_cache import TokenCache
 from tests.api.issuer import SigningKey
-from tests.core.drive import settle
+from tests.core.drive import an_exchange, settle
 from tests.helpers import SECRET, hand_made_token, sign_with_secret
 
 ISSUER_KEY = SigningKey("issuer-key", "ed25519")
@@ -54,7 +55,7 @@ def authenticator() -> Authenticator:
 def outcome(auth: Authenticator, token: str) -> str | int:
     """The user id, or the error status: anything else (an exception) fails the test."""
     try:
-        return settle(auth.authenticate({"authorization": f"Bearer {token}"}), lambda _: JWKS)
+        return settle(auth.authenticate({"authorization": f"Bearer {token}"}, an_exchange()), lambda _: JWKS)
     except ApiError as error:
         return error.status
 

@@ -6,8 +6,7 @@ import json
 import pytest
 
 from core.http import Response, json_response
-from core.keys import FetchedKeys, FetchKeys
-from core.plan import PlanOutOfOrder, Query, ReadBody
+from core.plan import FetchedKeys, FetchKeys, PlanOutOfOrder, Query, ReadBody
 from storage import aio, sync
 from storage.options import DatabaseOptions
 
@@ -63,7 +62,7 @@ OPTIONS = DatabaseOptions(pool_timeout=2)
 def run_sync(url, plan, options=OPTIONS):
     database = sync.Database(url, options).open()
     try:
-        return database.run(plan, fetch_keys, read_body)
+        return database.run(plan, fetch_keys=fetch_keys, read_body=read_body)
     finally:
         database.close()
 
@@ -72,7 +71,7 @@ def run_async(url, plan, options=OPTIONS):
     async def go():
         database = await aio.Database(url, options).open()
         try:
-            return await database.run(plan, fetch_keys_async, read_body_async)
+            return await database.run(plan, fetch_keys=fetch_keys_async, read_body=read_body_async)
         finally:
             await database.close()
 

@@ -19,6 +19,9 @@ SYNC_NAMES = {
     "AsyncConnection": "Connection",
     "AsyncIterator": "Iterator",
     "asynccontextmanager": "contextmanager",
+    "AsyncKeyFetcher": "KeyFetcher",
+    "AsyncBodyReader": "BodyReader",
+    "AsyncDriver": "Driver",
 }
 """Async names and their sync twins; `Awaitable[T]` becomes `T`."""
 

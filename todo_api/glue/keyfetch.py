@@ -10,7 +10,8 @@ import asyncio
 import http.client
 import urllib.request
 
-from core.keys import MAX_JWKS_BYTES, FetchedKeys, FetchKeys
+from core.keys import MAX_JWKS_BYTES
+from core.plan import FetchedKeys, FetchKeys
 
 TIMEOUT_SECONDS = 5.0
 

@@ -33,19 +33,16 @@ CONVERTER = "todo_api_rest"
 
 class MountedApi(Generic[Database]):
     """What each glue keeps in `app.extensions["todo_api"]`: the API, its settings, what
-    observes its requests (access log, metrics), its database once open, and whether
-    migrations are still to run (each glue opens and migrates in its own way: sync or async)."""
+    observes its requests (access log, metrics), its database once open (None before),
+    and whether migrations are still to run. Both glues migrate first, then open the pool;
+    the Flask one on the first request (or `open()`), the Quart one before serving."""
 
     def __init__(self, api: Api, settings: Settings) -> None:
         self.api = api
         self.settings = settings
         self.observer = Observer(settings)
-        self._database: Database | None = None
-        self._migrations_pending = settings.migrate_on_start
-
-    @property
-    def is_open(self) -> bool:
-        return self._database is not None
+        self.open_database: Database | None = None
+        self.migrations_pending = settings.migrate_on_start
 
 
 class RestOfPath(BaseConverter):
@@ -63,14 +60,14 @@ def normalized_prefix(url_prefix: str) -> str:
     return prefix
 
 
-def url_rules(prefix: str, roots: Iterable[str], everything: bool = False) -> list[str]:
+def url_rules(prefix: str, roots: Iterable[str], *, standalone: bool = False) -> list[str]:
     """The rules (werkzeug syntax) the API claims: under a prefix, all of it; at the
     root, each of its top-level paths ("/", "/health", "/api" and what lies under them),
-    or `everything` for an app that is the API alone."""
+    or every path for a `standalone` app (one `create_app` made)."""
     rest = f"<{CONVERTER}:rest>"
     if prefix:
         return [prefix, f"{prefix}/{rest}"]
-    if everything:
+    if standalone:
         return [f"/{rest}"]
     rules = []
     for root in roots:
@@ -80,28 +77,29 @@ def url_rules(prefix: str, roots: Iterable[str], everything: bool = False) -> li
 
 def install(
     app: Any,
+    *,
     blueprint: Any,
     view: Callable[..., Any],
-    error_handlers: dict[type[Exception], Callable[..., Any]],
-    rules: list[str],
-    everything: bool,
-    state: object,
+    refused: Callable[[Exception], Any],
+    prefix: str,
+    standalone: bool,
+    mounted: MountedApi[Any],
 ) -> None:
     """Put the API into a Flask or Quart app (their app and blueprint APIs are alike):
-    its rules for any method (the core answers 405 with Allow), "//" and a trailing "/"
-    kept as sent; its error handlers on the `todo_api` blueprint, and on the whole app
-    when the app is the API's alone; `state` in `app.extensions["todo_api"]`."""
-    for handlers_of in (app, blueprint) if everything else (blueprint,):
-        for error, handler in error_handlers.items():
-            handlers_of.register_error_handler(error, handler)
+    its rules (`url_rules`) for any method (the core answers 405 with Allow), "//" and a
+    trailing "/" kept as sent; `refused` as the handler of every exception on the
+    `todo_api` blueprint, and on the whole app when it is `standalone`; `mounted` in
+    `app.extensions["todo_api"]`."""
+    for handlers_of in (app, blueprint) if standalone else (blueprint,):
+        handlers_of.register_error_handler(Exception, refused)
     app.register_blueprint(blueprint)
     app.url_map.converters[CONVERTER] = RestOfPath
-    for rule in rules:
+    for rule in url_rules(prefix, mounted.api.routes.roots, standalone=standalone):
         app.url_map.add(app.url_rule_class(
             rule, endpoint=ENDPOINT, methods=None, strict_slashes=False, merge_slashes=False
         ))
     app.view_functions[ENDPOINT] = view
-    app.extensions[BLUEPRINT] = state
+    app.extensions[BLUEPRINT] = mounted
 
 
 def path_below(path: str, prefix: str) -> str:

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from core import metrics
-from core.keys import FetchedKeys
 from core.metrics import Totals
+from core.plan import FetchedKeys
 from core.tracing import Exchange
 from storage.options import PoolUsage
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.keys import FetchedKeys
+from core.plan import FetchedKeys
 from core.tracing import Exchange
 from storage.options import PoolUsage
 from todo_api.config.settings import Settings

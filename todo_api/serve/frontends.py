@@ -4,8 +4,8 @@ A frontend is a glue package with `create_app(settings)` (and `init_app(app, url
 settings)` when the API can live in a host app of its framework) and a module named for
 its interface (`wsgi` or `asgi`) whose `app` the servers load. Adding one takes that
 package, a row below, and a case wherever a test or the benchmark treats the two kinds
-apart (`grep -rln web_quart tests benchmarks` lists about a dozen files). The defaults
-were chosen from the benchmark (docs/benchmarks.md).
+apart (`grep -rln web_quart tests` lists them, about a dozen files). The defaults were
+chosen from the load benchmark's measurements.
 """
 
 from __future__ import annotations
