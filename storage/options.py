@@ -29,7 +29,7 @@ requests over 2 workers, because the kernel does not share connections evenly be
 workers (SO_REUSEPORT hashes each: 12/20 or worse in about a third of the benchmark's
 cells). With 16, the worker holding 20 kept 4 requests waiting for the pool, and a
 database 10 ms away served 2,308-2,583 req/s by the split; with 24, 2,552-2,576
-(README, "Sizing")."""
+(docs/databases.md)."""
 
 REAL_BACKEND_PID = "SELECT pg_backend_pid()"
 """Asked once per new connection in `auto` mode; see `behind_a_pooler`."""

@@ -1,5 +1,5 @@
 """Load benchmarks: each frontend under each production server, against baselines.
 
-`uv run python -m benchmarks.load --help` for the flags; README "Benchmarks" for the
+`uv run python -m benchmarks.load --help` for the flags; docs/benchmarks.md for the
 latest results and how they were made.
 """

@@ -36,7 +36,7 @@ class MintedToken:
 
 def prepared(schema: Any) -> Any:
     """The schema with the token hook, the user in the path, no unknown query parameters
-    generated (they are ignored on purpose: cache busters, README "The API"), no made-up
+    generated (they are ignored on purpose: cache busters, docs/api.md), no made-up
     cursors or Idempotency-Keys, and 412 counted as an answer to valid data."""
     schema.config.generation.update(allow_extra_parameters=False)
     # a well-formed If-Match that names a version the task does not have is a 412 (RFC 9110)

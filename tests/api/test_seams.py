@@ -5,8 +5,7 @@ frontend answers these byte for byte alike; this one says what the answer is.
 
 How much of a body was read is the app's own doing on WSGI, so it is checked there.
 On ASGI the framework takes the body from the server as it comes, whatever the app
-decides (Quart keeps at most its MAX_CONTENT_LENGTH of it unread; README, "Inside your own
-Flask or Quart app").
+decides (Quart keeps at most its MAX_CONTENT_LENGTH of it unread; docs/embedding.md).
 """
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ def attack_mix() -> list[tuple[attacks.Attack, int]]:
     """50 slow bodies from a signed-in client, 3,000 slowloris and 3,000 silent
     connections at once. A WSGI worker reads a body in one of its threads: Flask holds
     because its workers have WSGI_THREADS (4 per pooled connection), so slow bodies wait
-    in spare threads, not for connections (README, "Security")."""
+    in spare threads, not for connections (docs/security.md)."""
     slow_body = attacks.slow_body_of(ATTACKER, make_token(ATTACKER))
     return [(slow_body, 50), (attacks.slowloris, 3000), (attacks.silent, 3000)]
 
@@ -130,7 +130,7 @@ def test_ordinary_requests_keep_their_latency_under_slow_and_idle_connections(se
 def test_a_slow_body_gets_408_in_body_read_timeout(served):
     frontend, _, server = served
     if FRONTENDS[frontend].interface == "wsgi":
-        pytest.skip("a WSGI server hands the body to a worker thread as it arrives: README, Security")
+        pytest.skip("a WSGI server hands the body to a worker thread as it arrives: docs/security.md")
     answer = attacks.raw_exchange_slowly(server.port, PROBER, PROBER_HEADERS["Authorization"], seconds=8)
     assert attacks.statuses(answer) == [408], answer[:300]
 
@@ -157,7 +157,7 @@ def seconds_until_closed(port: int, opening: bytes, limit: float = 15.0) -> floa
 def test_a_connection_without_a_complete_head_is_closed_within_seconds(served, opening):
     _, server_name, server = served
     if server_name == "granian" and not opening:
-        pytest.skip("granian's header timeout starts at the first byte: README, Security")
+        pytest.skip("granian's header timeout starts at the first byte: docs/security.md")
     assert seconds_until_closed(server.port, opening) < HEADER_READ_TIMEOUT_SECONDS + 2
 
 
@@ -228,7 +228,7 @@ def peak_growth(kib, before, seconds):
 def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served, big_list_owner):
     _, server_name, server = served
     if not ENFORCES_WRITE_TIMEOUT[server_name]:
-        pytest.skip(f"{server_name} enforces no WRITE_TIMEOUT_SECONDS: a proxy in front must (README, Servers)")
+        pytest.skip(f"{server_name} enforces no WRITE_TIMEOUT_SECONDS: a proxy in front must (docs/operating.md)")
     workers_kib = lambda: tree_rss_kib(server.process.pid)  # noqa: E731
     request = (f"GET /api/{big_list_owner}/tasks HTTP/1.1\r\nHost: x\r\n"
                f"Authorization: Bearer {make_token(big_list_owner)}\r\n\r\n").encode()

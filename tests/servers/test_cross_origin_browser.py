@@ -3,7 +3,7 @@
 
 A frontend backs off as told only if the browser lets it read `Retry-After` on a 503, and
 tells "signed out" from "forbidden" by `WWW-Authenticate` on a 401: both must be exposed
-to the page by CORS. And each answer says how it may be cached (README, "Caching").
+to the page by CORS. And each answer says how it may be cached (docs/api.md).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ LOWER_CASE_METHOD = {
     "granian": 405,  # passed on as sent: "get" is not GET (RFC 9110 section 9.1), the core says 405
     "uvicorn": 400,  # httptools refuses it before the app
 }
-"""What `get /api/{user}/stats` answers under each server (README, "Security")."""
+"""What `get /api/{user}/stats` answers under each server (docs/security.md)."""
 
 
 def seams_as_in_process(port, user, auth, server_name):

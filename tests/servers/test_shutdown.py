@@ -29,7 +29,7 @@ IN_FLIGHT = 32
 RTT_MS = 500
 GRACE_SECONDS = 10
 STOP_ROUNDS = int(os.environ.get("TODO_API_STOP_ROUNDS", "3"))
-"""Stops after load per server; the README's count comes from TODO_API_STOP_ROUNDS=20."""
+"""Stops after load per server; the documented count comes from TODO_API_STOP_ROUNDS=20."""
 
 
 def outcome(port: int, path: str, headers: dict[str, str]) -> int | str:

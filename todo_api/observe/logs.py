@@ -7,7 +7,7 @@ loggers, put there when an API is built (`attach_request_ids`), so in-process ap
 it too. Each request ends with one line on "todo_api.access" (ACCESS_LOG_ENABLED=false: none),
 whose fields come from the core's `Exchange`.
 
-A line per request must cost little (README, "Operating": under 5% of throughput). In a
+A line per request must cost little (docs/operating.md: under 5% of throughput). In a
 server process that logs JSON (`configure_logging`), an access line is therefore written
 straight to stderr, one `write` per line, the same object a `JsonFormatter` would make
 of the record but without building one; elsewhere (an app embedded in a host, a

@@ -47,7 +47,7 @@ class Frontend:
 FRONTENDS: dict[str, Frontend] = {
     frontend.name: frontend
     for frontend in (
-        # gunicorn and hypercorn were dropped: README, "Servers"
+        # gunicorn and hypercorn were dropped: docs/operating.md
         Frontend("flask", "wsgi", "web_flask", ("granian",)),
         Frontend("quart", "asgi", "web_quart", ("uvicorn", "granian")),
     )

@@ -35,7 +35,7 @@ ENFORCES_WRITE_TIMEOUT = {"granian": False, "uvicorn": True}
 """granian has no write timeout of its own and takes no listening socket from outside, so
 the kernel's (TCP_USER_TIMEOUT, see todo_api.serve.listening) cannot reach its connections
 without patching its internals: under granian, a client that stops reading keeps its
-answer in the worker's memory until a proxy in front gives up on it (README, "Servers")."""
+answer in the worker's memory until a proxy in front gives up on it (docs/operating.md)."""
 
 
 def server_command(

@@ -9,8 +9,8 @@ stops (like nginx's `send_timeout`). It does nothing to an idle connection with 
 to send. Accepted connections inherit it from the listening socket.
 
 `todo_api.serve.listening` sets it on the listening sockets it makes (uvicorn's, through its
-launcher); granian makes its own, so under granian nothing sets it (README, "Servers").
-On a system without the option nothing is set, and README "Security" says so.
+launcher); granian makes its own, so under granian nothing sets it (docs/operating.md).
+On a system without the option nothing is set, and docs/security.md says so.
 """
 
 from __future__ import annotations
