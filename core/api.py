@@ -76,6 +76,13 @@ ROUTES = (
         authenticated=True,
     ),
     Route(
+        "/api/{user_id}/changes",
+        {"GET": Operation(handlers.list_changes, "listChanges",
+                          "What changed after a revision: tasks written and ids deleted, in order",
+                          {200: "Changes"}, feed_query=True, errors=(410,))},
+        authenticated=True,
+    ),
+    Route(
         "/api/{user_id}/stats",
         {"GET": Operation(handlers.task_stats, "taskStats", "Counts of the user's tasks",
                           {200: "Stats", 304: None}, if_none_match=True)},

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from core import queries
+from core.changes import feed_link, feed_response, parse_feed_query
 from core.errors import TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
 from core.idempotency import UNIQUE_VIOLATION, body_digest, idempotency_key, reused_with_another_body
@@ -175,7 +176,20 @@ def delete_task(ctx: Context) -> Plan:
     task_id = parse_task_id(ctx.params["task_id"])
     tags = if_match_tags(ctx.request.headers, ctx.limits.require_if_match)
     written((yield from queries.delete_task(ctx.user_id, task_id, tags)), tags)
+    kept = queries.DeletionsKept(ctx.limits.deletions_kept_seconds, ctx.limits.deletions_kept_per_user)
+    yield from queries.prune_deletions(ctx.user_id, kept)
     return Response(204)
+
+
+def list_changes(ctx: Context) -> Plan:
+    """What changed after `since`, in revision order, a page at a time (`core.changes`)."""
+    query = parse_feed_query(ctx.request.query_string, ctx.limits.list_max_items)
+    rows = yield from queries.changes(ctx.user_id, query.since, query.limit)
+
+    def next_page(since: int) -> str:
+        return feed_link(ctx.request.base_path, ctx.params["user_id"], since, query.limit, PATH_SAFE)
+
+    return feed_response(rows, query, next_page)
 
 
 def toggle_task(ctx: Context) -> Plan:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.auth import MAX_USER_ID_LENGTH
+from core.changes import SINCE_MAX
 from core.http import MAX_BODY_BYTES
 from core.idempotency import KEY_PATTERN
 from core.listing import CURSOR_MAX, FILTERS, PAGE_MAX, SEARCH_MAX, SORT_FIELDS, SORT_ORDERS
@@ -73,6 +74,14 @@ def schemas() -> dict[str, Any]:
             "byPriority": counts(PRIORITIES),
             "byCategory": counts(CATEGORIES),
         }),
+        "Changes": obj({
+            "revision": {"type": "integer", "minimum": 0,
+                         "description": "Where this answer brings the client: its next `since`."},
+            "tasks": {"type": "array", "items": ref("Task"),
+                      "description": "Tasks created or changed after `since`, as they are now."},
+            "deleted": {"type": "array", "items": {"type": "string", "format": "uuid"},
+                        "description": "Ids of the tasks deleted after `since`."},
+        }),
         "Error": obj({"detail": {"type": "string"}}),
         "ValidationError": obj({"detail": {"type": "array", "items": obj({
             "loc": {"type": "array", "items": {"type": ["string", "integer"]},
@@ -94,6 +103,8 @@ ERROR_MEANINGS = {
     404: "No such task (or another user's), or a path that names nothing",
     409: "The user already has MAX_TASKS_PER_USER tasks, or another request is creating with "
          "the same Idempotency-Key right now",
+    410: "`since` is older than the deletions kept (DELETIONS_KEPT_*) or ahead of the user's revision: "
+         "reload the list",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes",
     412: "If-Match named none of the task's current ETags: it changed since; nothing was written",
     422: "The body or the query is not valid: every problem, located",
@@ -135,7 +146,7 @@ def error_statuses(route: Route, operation: Operation) -> list[int]:
         statuses += [401, 403, 404, 503]
     if operation.body:
         statuses += [400, 413, 422]
-    if operation.list_query:
+    if operation.list_query or operation.feed_query:
         statuses.append(422)
     if operation.uses_database:
         statuses.append(503)
@@ -157,6 +168,8 @@ def responses(route: Route, operation: Operation) -> dict[str, Any]:
         headers = header("Location") if status == 201 else {}
         if operation.list_query:
             headers = {**header("Link"), **header("X-Truncated")}
+        if operation.feed_query:
+            headers = header("Link")
         if schema == "Task" or operation.if_none_match:
             headers = {**headers, **header("ETag")}
         meaning = "Not modified: the ETag is still current" if status == 304 else "Done, no content"
@@ -191,6 +204,18 @@ def list_parameters() -> list[dict[str, Any]]:
     return parameters
 
 
+def feed_parameters() -> list[dict[str, Any]]:
+    return [
+        {"name": "since", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 0, "maximum": SINCE_MAX, "default": 0},
+         "description": "The revision of the client's last answer; 0: everything (a full sync)"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+         "description": "Changes per page (at most LIST_MAX_ITEMS); while more follow, the Link header "
+                        "names the next page"},
+    ]
+
+
 def path_parameters(route: Route) -> list[dict[str, Any]]:
     known = {
         "user_id": ({"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LENGTH},
@@ -206,6 +231,8 @@ def operation_object(route: Route, operation: Operation) -> dict[str, Any]:
     result: dict[str, Any] = {"operationId": operation.id, "summary": operation.summary}
     if operation.list_query:
         result["parameters"] = list_parameters()
+    if operation.feed_query:
+        result["parameters"] = feed_parameters()
     headers = (("If-Match", operation.if_match), ("If-None-Match", operation.if_none_match),
                ("Idempotency-Key", operation.idempotency_key))
     for name, wanted in headers:

@@ -12,6 +12,8 @@ import functools
 from typing import Any, Literal
 from uuid import UUID
 
+import attrs
+
 from core.listing import ListOptions, like_pattern
 from core.pages import After
 from core.plan import Query
@@ -180,9 +182,53 @@ def update_task(user_id: str, task_id: UUID, values: dict[str, Any], tags: list[
     )
 
 
+@attrs.frozen(slots=True)
+class DeletionsKept:
+    """How long, and how many per user, deletions stay in the change feed."""
+
+    seconds: float
+    per_user: int
+
+
 def delete_task(user_id: str, task_id: UUID, tags: list[str] | None = None) -> Query:
+    """The delete leaves a tombstone for the change feed (migration 0007's trigger)."""
     statement = f"DELETE FROM tasks WHERE {OWNED_TASK} RETURNING id"
     return guarded(statement, (task_id, user_id), user_id, task_id, tags)
+
+
+def prune_deletions(user_id: str, kept: DeletionsKept) -> Query:
+    """The user's tombstones older than the kept time or past the kept count (the newest
+    are kept) are deleted, and the feed's `kept_since` raised past them. A statement of
+    its own, after a delete: it locks nothing a write waits on while holding another."""
+    sql = (
+        'WITH pruned AS (DELETE FROM task_tombstones WHERE "userId" = %s'
+        " AND (deleted_at < now() - make_interval(secs => %s) OR revision <= ("
+        '  SELECT revision FROM task_tombstones WHERE "userId" = %s'
+        "  ORDER BY revision DESC OFFSET %s LIMIT 1))"
+        " RETURNING revision) "
+        "UPDATE task_revisions SET kept_since = greatest(kept_since, (SELECT max(revision) FROM pruned))"
+        ' WHERE "userId" = %s AND EXISTS (SELECT 1 FROM pruned) RETURNING kept_since'
+    )
+    return Query(sql, (user_id, kept.seconds, user_id, kept.per_user, user_id))
+
+
+def changes(user_id: str, since: int, limit: int) -> Query:
+    """The user's revision and where the feed is complete from, then up to `limit` + 1
+    changes after `since`, in revision order: tasks (their JSON) and tombstones (the id).
+    One snapshot: every change numbered up to the revision read is in it (0007)."""
+    sql = (
+        "SELECT s.revision, s.kept_since, c.revision, c.deleted, c.body FROM ("
+        "SELECT coalesce(max(revision), 0), coalesce(max(kept_since), 0) "
+        'FROM task_revisions WHERE "userId" = %s) AS s (revision, kept_since) '
+        "LEFT JOIN LATERAL ("
+        f'(SELECT revision, false AS deleted, {TASK_JSON} AS body FROM tasks WHERE "userId" = %s'
+        " AND revision > %s ORDER BY revision LIMIT %s) UNION ALL "
+        '(SELECT revision, true, id::text FROM task_tombstones WHERE "userId" = %s'
+        " AND revision > %s ORDER BY revision LIMIT %s) ORDER BY revision LIMIT %s"
+        ") AS c ON true ORDER BY c.revision"
+    )
+    more = limit + 1
+    return Query(sql, (user_id, user_id, since, more, user_id, since, more, more))
 
 
 def toggle_task(user_id: str, task_id: UUID, tags: list[str] | None = None) -> Query:

@@ -15,12 +15,15 @@ from core.plan import Plan
 class Limits:
     """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS),
     whether a write must name the version it changes (REQUIRE_IF_MATCH), and how long an
-    Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL_SECONDS): the settings table's rows."""
+    Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL_SECONDS), and how long and how many
+deletions the change feed keeps (DELETIONS_KEPT_*): the settings table's rows."""
 
     max_tasks_per_user: int = table.MAX_TASKS_PER_USER.default
     list_max_items: int = table.LIST_MAX_ITEMS.default
     require_if_match: bool = table.REQUIRE_IF_MATCH.default
     idempotency_key_ttl_seconds: float = table.IDEMPOTENCY_KEY_TTL_SECONDS.default
+    deletions_kept_seconds: float = table.DELETIONS_KEPT_SECONDS.default
+    deletions_kept_per_user: int = table.DELETIONS_KEPT_PER_USER.default
 
 
 DEFAULT_LIMITS = Limits()
@@ -60,6 +63,8 @@ class Operation:
     body_required: bool = True
     list_query: bool = False
     """It takes the list's query parameters (`core.listing`)."""
+    feed_query: bool = False
+    """It takes the change feed's query parameters (`core.changes`)."""
     uses_database: bool = True
     if_match: bool = False
     """A write that `If-Match` makes conditional (412; 428 under REQUIRE_IF_MATCH)."""

@@ -111,6 +111,13 @@ IDEMPOTENCY_KEY_TTL_SECONDS = seconds(
     "IDEMPOTENCY_KEY_TTL_SECONDS", DAY, 1, 30 * DAY,
     "how long an `Idempotency-Key` and its first answer are kept",
     formerly="IDEMPOTENCY_KEY_TTL")
+DELETIONS_KEPT_SECONDS = seconds(
+    "DELETIONS_KEPT_SECONDS", 30 * DAY, 60, 3660 * DAY,
+    "how long a deletion stays in the change feed (pruned at the user's next delete); "
+    "a client behind that reloads its list (410)")
+DELETIONS_KEPT_PER_USER = whole(
+    "DELETIONS_KEPT_PER_USER", 10_000, 1, 10_000_000,
+    "the most deletions the change feed keeps per user (the newest); a client behind them reloads (410)")
 BODY_READ_TIMEOUT_SECONDS = seconds(
     "BODY_READ_TIMEOUT_SECONDS", 10.0, 0.1, 600,
     "how long a request body may take to arrive before the answer is 408 "

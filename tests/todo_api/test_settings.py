@@ -206,7 +206,8 @@ def test_each_default_is_the_table_s(row):
 
 def test_the_core_s_limits_default_to_the_table():
     assert Limits() == Limits(table.MAX_TASKS_PER_USER.default, table.LIST_MAX_ITEMS.default,
-                              table.REQUIRE_IF_MATCH.default, table.IDEMPOTENCY_KEY_TTL_SECONDS.default)
+                              table.REQUIRE_IF_MATCH.default, table.IDEMPOTENCY_KEY_TTL_SECONDS.default,
+                              table.DELETIONS_KEPT_SECONDS.default, table.DELETIONS_KEPT_PER_USER.default)
 
 
 def test_docs_list_every_setting_as_the_table_does(capsys):

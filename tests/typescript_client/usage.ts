@@ -39,3 +39,20 @@ export async function tour(userId: string): Promise<Task | undefined> {
   console.log(completed, updated.data?.updatedAt);
   return toggled.data;
 }
+
+// A replica kept current with the change feed: apply what changed, keep the revision.
+export async function follow(userId: string, replica: Map<string, Task>, since: number): Promise<number> {
+  const answer = await api.GET("/api/{user_id}/changes", {
+    params: { path: { user_id: userId }, query: { since, limit: 500 } },
+    ...signedIn,
+  });
+  if (answer.response.status === 410) {
+    replica.clear(); // too far behind: start over from everything
+    return follow(userId, replica, 0);
+  }
+  const changes = answer.data;
+  if (changes === undefined) return since;
+  for (const task of changes.tasks) replica.set(task.id, task);
+  for (const id of changes.deleted) replica.delete(id);
+  return changes.revision;
+}

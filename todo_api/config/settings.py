@@ -115,6 +115,8 @@ class Settings:
     list_max_items: int = table.LIST_MAX_ITEMS.field()
     require_if_match: bool = table.REQUIRE_IF_MATCH.field()
     idempotency_key_ttl_seconds: float = table.IDEMPOTENCY_KEY_TTL_SECONDS.field()
+    deletions_kept_seconds: float = table.DELETIONS_KEPT_SECONDS.field()
+    deletions_kept_per_user: int = table.DELETIONS_KEPT_PER_USER.field()
     body_read_timeout_seconds: float = table.BODY_READ_TIMEOUT_SECONDS.field()
     write_timeout_seconds: float = table.WRITE_TIMEOUT_SECONDS.field()
     cors_origins: tuple[str, ...] = table.CORS_ORIGINS.field()

@@ -59,8 +59,14 @@ def docs_assets() -> dict[str, bytes]:
 
 def build_api(settings: Settings) -> Api:
     attach_request_ids()  # every log line of its requests names the request
-    limits = Limits(settings.max_tasks_per_user, settings.list_max_items, settings.require_if_match,
-                    settings.idempotency_key_ttl_seconds)
+    limits = Limits(
+        max_tasks_per_user=settings.max_tasks_per_user,
+        list_max_items=settings.list_max_items,
+        require_if_match=settings.require_if_match,
+        idempotency_key_ttl_seconds=settings.idempotency_key_ttl_seconds,
+        deletions_kept_seconds=settings.deletions_kept_seconds,
+        deletions_kept_per_user=settings.deletions_kept_per_user,
+    )
     assets = docs_assets() if settings.docs_enabled else None
     return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets,
                metrics=settings.metrics_enabled, metrics_token=settings.metrics_token)
