@@ -37,11 +37,12 @@ class MintedToken:
 def prepared(schema: Any) -> Any:
     """The schema with the token hook, the user in the path, no unknown query parameters
     generated (they are ignored on purpose: cache busters, docs/api.md), no made-up
-    cursors or Idempotency-Keys, and 412 counted as an answer to valid data."""
+    cursors or Idempotency-Keys, and 412 and 410 counted as answers to valid data."""
     schema.config.generation.update(allow_extra_parameters=False)
     # a well-formed If-Match that names a version the task does not have is a 412 (RFC 9110)
     accepted = schema.config.checks.positive_data_acceptance
-    accepted.expected_statuses = [*accepted.expected_statuses, "412"]
+    # a well-formed `since` the user's feed has not reached (or no longer keeps) is a 410
+    accepted.expected_statuses = [*accepted.expected_statuses, "412", "410"]
     schema.auth()(MintedToken)  # registers it (schema.auth(cls) would decorate a test)
 
     @schema.hook

@@ -35,7 +35,8 @@ def test_the_docs_page_works_in_a_browser(frontend, database_url, tmp_path):
             page.wait_for_selector(".opblock", timeout=WAIT_MS)
             shown = set(page.locator(".opblock-summary-path").all_inner_texts())
             assert shown == {"/", "/health", "/ready", "/api/{user_id}/tasks", "/api/{user_id}/tasks/{task_id}",
-                             "/api/{user_id}/tasks/{task_id}/complete", "/api/{user_id}/stats"}
+                             "/api/{user_id}/tasks/{task_id}/complete", "/api/{user_id}/changes",
+                             "/api/{user_id}/stats"}
             if os.environ.get("DOCS_SCREENSHOT"):
                 page.screenshot(path=os.environ["DOCS_SCREENSHOT"])
 
