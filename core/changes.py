@@ -37,11 +37,12 @@ class FeedQuery:
 
 
 def parse_feed_query(query_string: bytes, max_items: int) -> FeedQuery:
-    """`since` (a revision) and `limit` (1 to `max_items`); other parameters are ignored."""
+    """`since` (a revision) and `limit` (1 to PAGE_MAX, as the list's; `max_items` when
+    absent); other parameters are ignored."""
     params = parse_query_string(query_string)
     problems: list[FieldProblem] = []
     chosen: dict[str, int] = {}
-    bounds = {"since": (0, SINCE_MAX), "limit": (1, max_items)}
+    bounds = {"since": (0, SINCE_MAX), "limit": (1, PAGE_MAX)}
     for name, (low, high) in bounds.items():
         values = params.get(name, [])
         if len(values) > 1:

@@ -211,7 +211,7 @@ def feed_parameters() -> list[dict[str, Any]]:
          "description": "The revision of the client's last answer; 0: everything (a full sync)"},
         {"name": "limit", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
-         "description": "Changes per page (at most LIST_MAX_ITEMS); while more follow, the Link header "
+         "description": "Changes per page (default: LIST_MAX_ITEMS); while more follow, the Link header "
                         "names the next page"},
     ]
 
