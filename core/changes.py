@@ -23,7 +23,7 @@ import attrs
 
 from core.errors import ApiError, FieldProblem, ValidationFailed
 from core.http import Response, raw_json_response
-from core.listing import PAGE_MAX, parse_query_string
+from core.listing import PAGE_MAX, given_more_than_once, parse_query_string, whole_number
 
 SINCE_MAX = 2**63 - 1
 """The largest revision PostgreSQL's bigint holds."""
@@ -46,15 +46,13 @@ def parse_feed_query(query_string: bytes, max_items: int) -> FeedQuery:
     for name, (low, high) in bounds.items():
         values = params.get(name, [])
         if len(values) > 1:
-            message = "Give this parameter at most once"
-            problems.append(FieldProblem(("query", name), message, "multiple_values"))
+            problems.append(given_more_than_once(name))
         elif values:
-            value = values[0]
-            if value.isascii() and value.isdigit() and low <= int(value) <= high:
-                chosen[name] = int(value)
+            number = whole_number(name, values[0], low, high)
+            if isinstance(number, FieldProblem):
+                problems.append(number)
             else:
-                message = f"{name} must be a whole number from {low} to {high}"
-                problems.append(FieldProblem(("query", name), message, f"{name}_range"))
+                chosen[name] = number
     if problems:
         raise ValidationFailed(problems)
     return FeedQuery(chosen.get("since", 0), chosen.get("limit", max_items))

@@ -52,6 +52,18 @@ def parse_query_string(query_string: bytes) -> dict[str, list[str]]:
     return params
 
 
+def given_more_than_once(name: str) -> FieldProblem:
+    return FieldProblem(("query", name), "Give this parameter at most once", "multiple_values")
+
+
+def whole_number(name: str, value: str, low: int, high: int) -> int | FieldProblem:
+    """The query parameter's value as an int in [low, high], or the problem to answer."""
+    if value.isascii() and value.isdigit() and low <= int(value) <= high:
+        return int(value)
+    message = f"{name} must be a whole number from {low} to {high}"
+    return FieldProblem(("query", name), message, f"{name}_range")
+
+
 def parse_list_options(query_string: bytes) -> ListOptions:
     """Known parameters are checked; unknown ones (cache busters and the like) are ignored.
 
@@ -63,19 +75,17 @@ def parse_list_options(query_string: bytes) -> ListOptions:
     for name in KNOWN_PARAMS & params.keys():
         values = params[name]
         if len(values) > 1:
-            problems.append(
-                FieldProblem(("query", name), "Give this parameter at most once", "multiple_values")
-            )
+            problems.append(given_more_than_once(name))
             continue
         value = values[0]
         if value == "" and name not in ("limit", "cursor"):  # an empty filter or sort means the default
             continue
         if name == "limit":
-            if value.isascii() and value.isdigit() and 1 <= int(value) <= PAGE_MAX:
-                chosen[name] = int(value)
+            limit = whole_number(name, value, 1, PAGE_MAX)
+            if isinstance(limit, FieldProblem):
+                problems.append(limit)
             else:
-                message = f"limit must be a whole number from 1 to {PAGE_MAX}"
-                problems.append(FieldProblem(("query", name), message, "limit_range"))
+                chosen[name] = limit
             continue
         if name == "cursor":
             if 0 < len(value) <= CURSOR_MAX:

@@ -22,9 +22,6 @@ def run(conn: psycopg.Connection, query: queries.Query) -> list[tuple]:
     return conn.execute(query.sql, query.params).fetchall()
 
 
-def astuple(query: queries.Query) -> tuple:
-    return query.sql, query.params
-
 
 def writer(url: str, user: str, seed: int, rounds: int, errors: list[BaseException]) -> None:
     try:
@@ -48,7 +45,7 @@ def write(url: str, user: str, seed: int, rounds: int) -> None:
                 run(conn, queries.update_task(user, rng.choice(mine), values))
             else:
                 run(conn, queries.delete_task(user, mine.pop(rng.randrange(len(mine)))))
-                conn.execute(*astuple(queries.prune_deletions(user, KEPT)))
+                run(conn, queries.prune_deletions(user, KEPT))
 
 
 def follow(conn: psycopg.Connection, user: str, replica: dict[str, str], since: int) -> int:
@@ -93,7 +90,7 @@ def test_pruned_deletions_raise_where_the_feed_is_complete(database_url):
         ids = [UUID(run(conn, queries.create_task(user, values, 10_000))[0][0]) for _ in range(5)]
         for task_id in ids:
             run(conn, queries.delete_task(user, task_id))
-            conn.execute(*astuple(queries.prune_deletions(user, kept_two)))
+            run(conn, queries.prune_deletions(user, kept_two))
         tombstones = conn.execute('SELECT revision FROM task_tombstones WHERE "userId" = %s ORDER BY 1',
                                   (user,)).fetchall()
         (kept_since,) = conn.execute('SELECT kept_since FROM task_revisions WHERE "userId" = %s',
