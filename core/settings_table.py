@@ -160,6 +160,11 @@ LOG_LEVEL = Setting[str](
 ACCESS_LOG_ENABLED = flag("ACCESS_LOG_ENABLED", True, "one line per request", formerly="ACCESS_LOG")
 DB_POOL_MAX_SIZE = whole("DB_POOL_MAX_SIZE", 24, 1, 1000,
                          "connections per server process, opened as needed (docs/databases.md)")
+"""24 is 1.5x the even share of 32 concurrent requests over 2 workers, because the kernel
+does not share connections evenly between workers (SO_REUSEPORT hashes each: 12/20 or
+worse in about a third of the benchmark's cells). With 16, the worker holding 20 kept 4
+requests waiting for the pool, and a database 10 ms away served 2,308-2,583 req/s by the
+split; with 24, 2,552-2,576."""
 DB_POOL_TIMEOUT_SECONDS = seconds(
     "DB_POOL_TIMEOUT_SECONDS", 5.0, 0.1, 600,
     "how long a request waits for a free connection before it answers 503",

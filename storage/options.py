@@ -24,13 +24,6 @@ from core import settings_table as table
 
 PreparedMode = Literal["auto", "on", "off"]
 
-"""Connections per server process (opened as needed). 1.5x the even share of 32 concurrent
-requests over 2 workers, because the kernel does not share connections evenly between
-workers (SO_REUSEPORT hashes each: 12/20 or worse in about a third of the benchmark's
-cells). With 16, the worker holding 20 kept 4 requests waiting for the pool, and a
-database 10 ms away served 2,308-2,583 req/s by the split; with 24, 2,552-2,576
-(docs/databases.md)."""
-
 REAL_BACKEND_PID = "SELECT pg_backend_pid()"
 """Asked once per new connection in `auto` mode; see `behind_a_pooler`."""
 
