@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import attrs
 
 from core.errors import ApiError, FieldProblem, ValidationFailed
 from core.http import Response, raw_json_response
 from core.listing import PAGE_MAX, given_more_than_once, parse_query_string, whole_number
+from core.pages import user_path
 
 SINCE_MAX = 2**63 - 1
 """The largest revision PostgreSQL's bigint holds."""
@@ -66,9 +67,9 @@ def gone(since: int, kept_since: int, current: int) -> ApiError:
     return ApiError(410, detail)
 
 
-def feed_link(base_path: str, user_id: str, since: int, limit: int, safe: str) -> str:
-    path = f"{quote(base_path, safe='/' + safe)}/api/{quote(user_id, safe=safe)}/changes"
-    return f'<{path}?{urlencode([("since", since), ("limit", limit)])}>; rel="next"'
+def feed_link(base_path: str, user_id: str, since: int, limit: int) -> str:
+    query = urlencode([("since", since), ("limit", limit)])
+    return f'<{user_path(base_path, user_id, "changes")}?{query}>; rel="next"'
 
 
 def feed_response(rows: Sequence[tuple[Any, ...]], query: FeedQuery,

@@ -10,7 +10,6 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from core import queries
@@ -19,14 +18,12 @@ from core.errors import TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
 from core.idempotency import UNIQUE_VIOLATION, body_digest, idempotency_key, reused_with_another_body
 from core.listing import parse_list_options
-from core.pages import decode_cursor, encode_cursor, next_link
+from core.pages import decode_cursor, encode_cursor, next_link, user_path
 from core.plan import Plan, StorageFailure
 from core.preconditions import changed_since, if_match_tags, none_match, task_etag
 from core.routes import Context
 from core.tasks import validate_completion, validate_create, validate_update
 from core.version import __version__
-
-PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar: kept as is in a Location path segment
 
 
 def rfc3339_now() -> str:
@@ -105,7 +102,7 @@ def list_tasks(ctx: Context) -> Plan:
     if len(tasks) > page_size:
         tasks = tasks[:page_size]
         cursor = encode_cursor(ctx.user_id, options, json.loads(tasks[-1]))
-        link = next_link(ctx.request.base_path, ctx.params["user_id"], options, page_size, cursor, PATH_SAFE)
+        link = next_link(ctx.request.base_path, ctx.params["user_id"], options, page_size, cursor)
         headers += (("Link", link),) if options.limit else (("Link", link), ("X-Truncated", "true"))
     body = b"[" + ",".join(tasks).encode() + b"]"
     return raw_json_response(200, body, headers)
@@ -147,8 +144,7 @@ def created(rows: list[tuple[Any, ...]], ctx: Context) -> Response:
         max_tasks = ctx.limits.max_tasks_per_user
         raise ApiError(409, f"Task limit reached: a user can have at most {max_tasks} tasks")
     task_id, task_json = rows[0]
-    base = quote(ctx.request.base_path, safe="/" + PATH_SAFE)
-    location = f"{base}/api/{quote(ctx.params['user_id'], safe=PATH_SAFE)}/tasks/{task_id}"
+    location = user_path(ctx.request.base_path, ctx.params["user_id"], f"tasks/{task_id}")
     return task_response(task_json, 201, (("Location", location),))
 
 
@@ -187,7 +183,7 @@ def list_changes(ctx: Context) -> Plan:
     rows = yield from queries.changes(ctx.user_id, query.since, query.limit)
 
     def next_page(since: int) -> str:
-        return feed_link(ctx.request.base_path, ctx.params["user_id"], since, query.limit, PATH_SAFE)
+        return feed_link(ctx.request.base_path, ctx.params["user_id"], since, query.limit)
 
     return feed_response(rows, query, next_page)
 

@@ -81,12 +81,20 @@ def valid_value(field: Field, value: Any) -> bool:
     return True
 
 
-def next_link(base_path: str, user_id: str, options: ListOptions, limit: int, cursor: str, safe: str) -> str:
+PATH_SAFE = "-._~!$&'()*+,;=:@"  # RFC 3986 pchar: kept as is in a path segment
+
+
+def user_path(base_path: str, user_id: str, rest: str) -> str:
+    """The path of something of the user's (`rest`: "tasks", "changes", "tasks/<id>"), as a
+    `Location` or `Link` gives it: below where the API is mounted, the user id quoted."""
+    return f"{quote(base_path, safe='/' + PATH_SAFE)}/api/{quote(user_id, safe=PATH_SAFE)}/{rest}"
+
+
+def next_link(base_path: str, user_id: str, options: ListOptions, limit: int, cursor: str) -> str:
     """The `Link` to the next page (RFC 8288): the same filters, search, sort and limit."""
     params: list[tuple[str, str]] = list(options.filters)
     if options.search is not None:
         params.append(("search", options.search))
     params += [("sort_by", options.sort_by), ("sort_order", options.sort_order), ("limit", str(limit)),
                ("cursor", cursor)]
-    path = f"{quote(base_path, safe='/' + safe)}/api/{quote(user_id, safe=safe)}/tasks"
-    return f'<{path}?{urlencode(params)}>; rel="next"'
+    return f'<{user_path(base_path, user_id, "tasks")}?{urlencode(params)}>; rel="next"'

@@ -59,6 +59,6 @@ def test_a_cursor_the_api_did_not_make_is_refused(cursor):
 
 
 def test_the_next_link_keeps_the_query_and_quotes_the_user():
-    link = next_link("/todo", "ann smith", OPTIONS, 20, "CURSOR", safe="")
+    link = next_link("/todo", "ann smith", OPTIONS, 20, "CURSOR")
     assert link == ('</todo/api/ann%20smith/tasks?priority=high&search=milk&sort_by=createdAt'
                     '&sort_order=desc&limit=20&cursor=CURSOR>; rel="next"')
