@@ -10,6 +10,7 @@ and tracebacks within a budget: see `core.logsafe`).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
@@ -18,7 +19,7 @@ from typing import Any
 import attrs
 
 from core import caching as caching_rules
-from core import handlers
+from core import events, handlers
 from core.auth import Authenticator
 from core.cors import CorsPolicy
 from core.docs import docs_routes
@@ -80,6 +81,13 @@ ROUTES = (
         {"GET": Operation(handlers.list_changes, "listChanges",
                           "What changed after a revision: tasks written and ids deleted, in order",
                           {200: "Changes"}, feed_query=True, errors=(410,))},
+        authenticated=True,
+    ),
+    Route(
+        "/api/{user_id}/events",
+        {"GET": Operation(events.subscribe_to_events, "streamEvents",
+                          "Server-sent events: the user's revision now, then each time it moves",
+                          {200: "EventStream"}, media_type="text/event-stream")},
         authenticated=True,
     ),
     Route(
@@ -223,7 +231,10 @@ class Api:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"], exchange)
         if method in METHODS_WITH_CONTENT:
             request = attrs.evolve(request, body=(yield from read_content(request)))
-        result = operation.handler(Context(request, params, user_id, self.limits))
+        seconds_left = math.inf
+        if exchange.token_expires_at is not None:
+            seconds_left = exchange.token_expires_at - self.authenticator.clock()
+        result = operation.handler(Context(request, params, user_id, self.limits, seconds_left))
         if isinstance(result, Response):
             return result
         return (yield from result)

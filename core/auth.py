@@ -180,6 +180,7 @@ class Authenticator:
                 cached = self.cache.get(token, now)
         if cached is not None:
             exchange.token_cache = "hit"
+            exchange.token_expires_at = cached.expires_at
             return cached.user_id
         exchange.token_cache = "miss"
         algorithm, kid = signing_header(token)
@@ -197,6 +198,7 @@ class Authenticator:
         subject = user_id_of(claims)
         expires_at = expiry_of(claims, now, self.max_lifetime, self.leeway)
         self.cache.put(token, Verified(subject, expires_at, kid))
+        exchange.token_expires_at = expires_at
         return subject
 
     def _jwks_key(self, kid: str, algorithm: str, now: float) -> Generator[FetchKeys, FetchedKeys, Any]:

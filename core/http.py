@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from core.plan import Stream
 
 MAX_BODY_BYTES = 64 * 1024
 """Request bodies larger than this are refused with 413 (a task is well under 2 KiB)."""
@@ -37,14 +40,16 @@ class Request:
 
 @attrs.frozen(slots=True)
 class Response:
-    """A complete HTTP response: the frontends copy it to the wire unchanged."""
+    """A complete HTTP response: the frontends copy it to the wire unchanged. A streamed
+    one has a `stream` instead of a body: the driver runs it after the head is sent."""
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    stream: Stream | None = None
 
     def with_headers(self, extra: tuple[tuple[str, str], ...]) -> Response:
-        return Response(self.status, self.headers + extra, self.body)
+        return Response(self.status, self.headers + extra, self.body, self.stream)
 
     def has_header(self, name: str) -> bool:
         """Whether a header of this name (any case) is set."""
@@ -81,6 +86,8 @@ def framed(method: str, response: Response) -> Response:
     HEAD the length GET would have, without the body (section 9.3.2)."""
     if response.status in BODILESS_STATUSES or response.status < 200:
         return response
+    if response.stream is not None:  # its length is not known: chunked, or until the close
+        return Response(response.status, response.headers) if method == "HEAD" else response
     length = (("Content-Length", str(len(response.body))),)
     if method == "HEAD":
         return Response(response.status, response.headers + length)

@@ -82,6 +82,18 @@ def schemas() -> dict[str, Any]:
             "deleted": {"type": "array", "items": {"type": "string", "format": "uuid"},
                         "description": "Ids of the tasks deleted after `since`."},
         }),
+        "EventStream": {
+            "description": "Each server-sent event (WHATWG HTML) of the stream: at once and on every "
+                           "change, the user's revision (fetch what changed from `/api/{user_id}/changes"
+                           "?since=`); when the token expires, `expired` and the end: reconnect with a "
+                           "fresh token. A `: keep-alive` comment follows EVENTS_HEARTBEAT_SECONDS of "
+                           "silence.",
+            "oneOf": [
+                sse_event("revision", obj({"revision": {"type": "integer", "minimum": 0}}),
+                          {"type": "string", "pattern": "^[0-9]+$", "description": "The revision"}),
+                sse_event("expired", obj({"detail": {"type": "string"}})),
+            ],
+        },
         "Error": obj({"detail": {"type": "string"}}),
         "ValidationError": obj({"detail": {"type": "array", "items": obj({
             "loc": {"type": "array", "items": {"type": ["string", "integer"]},
@@ -109,7 +121,8 @@ ERROR_MEANINGS = {
     412: "If-Match named none of the task's current ETags: it changed since; nothing was written",
     422: "The body or the query is not valid: every problem, located",
     428: "REQUIRE_IF_MATCH is on and the write has no If-Match",
-    503: "The database (or the token issuer's keys) cannot be reached: try again",
+    503: "The database (or the token issuer's keys) cannot be reached, or (events) too many streams are "
+         "open: try again",
 }
 HEADERS = {
     "Location": "Where the created task is",
@@ -135,6 +148,18 @@ CONDITIONS = {
 }
 
 
+def sse_event(name: str, data: dict[str, Any], event_id: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A server-sent event named `name` whose data is JSON as `data` says. An event without
+    an `id` of its own keeps the last one sent (WHATWG HTML's last event ID)."""
+    properties: dict[str, Any] = {
+        "event": {"const": name},
+        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+        "id": event_id or {"type": "string"},
+    }
+    required = ["event", "data"] + ["id"] * (event_id is not None)
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
 def header(name: str) -> dict[str, Any]:
     return {name: {"description": HEADERS[name], "schema": {"type": "string"}}}
 
@@ -155,10 +180,11 @@ def error_statuses(route: Route, operation: Operation) -> list[int]:
     return sorted(set(statuses))
 
 
-def response(status: int, schema: str | None, headers: dict[str, Any], description: str) -> dict[str, Any]:
+def response(status: int, schema: str | None, headers: dict[str, Any], description: str,
+             media_type: str = "application/json") -> dict[str, Any]:
     answer: dict[str, Any] = {"description": description, "headers": {**headers, **header("X-Request-ID")}}
     if schema is not None:
-        answer["content"] = {"application/json": {"schema": ref(schema)}}
+        answer["content"] = {media_type: {"schema": ref(schema)}}
     return answer
 
 
@@ -173,7 +199,8 @@ def responses(route: Route, operation: Operation) -> dict[str, Any]:
         if schema == "Task" or operation.if_none_match:
             headers = {**headers, **header("ETag")}
         meaning = "Not modified: the ETag is still current" if status == 304 else "Done, no content"
-        result[str(status)] = response(status, schema, headers, "Success" if schema else meaning)
+        result[str(status)] = response(status, schema, headers, "Success" if schema else meaning,
+                                       operation.media_type)
     for status in error_statuses(route, operation):
         headers = header(ERROR_HEADERS[status]) if status in ERROR_HEADERS else {}
         schema = "ValidationError" if status == 422 else "Error"

@@ -9,17 +9,22 @@ the reply the driver sends back:
 | `FetchKeys`      | `FetchedKeys`                                |
 | `ReadBody`       | `bytes`, or `BODY_TOO_LARGE`                 |
 | `CollectMetrics` | `bytes` (the metrics' exposition text)       |
+| `Subscribe`      | a `Subscription`, or a `SubscriberLimit`     |
 
 A plan asks with `reply = yield from effect`, which mypy types as the effect's reply;
 its return value is the `Response`. Keys and the body are asked for before any query.
 When the database fails, the driver throws a `StorageFailure` into the plan instead of
 sending rows, so that the core, not the driver, decides what the client sees.
+
+A streamed answer (server-sent events) carries a `Stream`: a second plan, run by the
+driver once the head is sent, that asks with `AwaitRevision` (reply: an `int`) and
+`Emit` (reply: None) until it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator, Sequence
-from typing import Any, Generic, Protocol, Self, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Sequence
+from typing import Any, Generic, Literal, Protocol, Self, TypeVar
 
 import attrs
 
@@ -89,6 +94,59 @@ class CollectMetrics(Ask[bytes]):
     """The exposition text of every server process's metrics (`core.metrics`), as bytes."""
 
 
+class Subscription(Protocol):
+    """A driver's registration of one event stream: what its `AwaitRevision`s wait on."""
+
+    def close(self) -> None: ...
+
+
+@attrs.frozen(slots=True)
+class SubscriberLimit:
+    """The reply to `Subscribe` past a limit: the user's (`per="user"`) or the process's."""
+
+    per: Literal["user", "worker"]
+
+
+@attrs.frozen(slots=True)
+class Subscribe(Ask["Subscription | SubscriberLimit"]):
+    """Register a stream of the user's revisions, unless the user holds `per_user` streams
+    in this process already, or the process `per_worker`. Asked before the plan's queries,
+    so that a change committed after the revision they read cannot be missed."""
+
+    user_id: str
+    per_user: int
+    per_worker: int
+
+
+@attrs.frozen(slots=True)
+class AwaitRevision(Ask[int]):
+    """Wait up to `timeout` seconds for the user's revision to pass `after`. The reply is
+    the newest revision the driver knows (at most `after` when the time ran out)."""
+
+    subscription: Subscription
+    after: int
+    timeout: float
+
+
+@attrs.frozen(slots=True)
+class Emit(Ask[None]):
+    """Send these bytes of a streamed answer to the client now."""
+
+    data: bytes
+
+
+StreamPlan = Generator["AwaitRevision | Emit", Any, None]
+
+
+@attrs.frozen(slots=True, eq=False)
+class Stream:
+    """A streamed answer's body: the plan saying what to send, and the subscription the
+    driver closes when the stream ends, however it ends (or when it never starts)."""
+
+    subscription: Subscription
+    plan: StreamPlan
+
+
 @attrs.frozen(slots=True)
 class StorageFailure(Exception):
     """What a driver reports when a statement or a connection fails.
@@ -135,8 +193,8 @@ def no_metrics() -> bytes:
     return b""
 
 
-Effect = Query | FetchKeys | ReadBody | CollectMetrics
-Reply = Rows | FetchedKeys | bytes | BodyTooLarge | StorageFailure | None
+Effect = Query | FetchKeys | ReadBody | CollectMetrics | Subscribe
+Reply = Rows | FetchedKeys | bytes | BodyTooLarge | Subscription | SubscriberLimit | StorageFailure | None
 """What a driver sends into a plan (None starts it; a StorageFailure is thrown)."""
 Plan = Generator[Effect, Any, Response]
 
@@ -155,12 +213,18 @@ class Driver(Protocol):
     def run(self, plan: Plan, *, fetch_keys: KeyFetcher, read_body: BodyReader,
             collect_metrics: MetricsCollector = no_metrics) -> Response: ...
 
+    def stream(self, stream: Stream) -> Iterator[bytes]:
+        """A streamed answer's bytes as they come; closing the iterator ends the stream."""
+
 
 class AsyncDriver(Protocol):
     """Runs plans against a database, for an async frontend (`storage.aio.Database`)."""
 
     async def run(self, plan: Plan, *, fetch_keys: AsyncKeyFetcher, read_body: AsyncBodyReader,
                   collect_metrics: MetricsCollector = no_metrics) -> Response: ...
+
+    def stream(self, stream: Stream) -> AsyncIterator[bytes]:
+        """A streamed answer's bytes as they come; `aclose` ends the stream."""
 
 
 class PlanOutOfOrder(RuntimeError):
@@ -186,3 +250,11 @@ def final_response(step: Effect | Response) -> Response:
     if not isinstance(step, Response):
         raise PlanOutOfOrder(f"the plan asked for {type(step).__name__} after a query")
     return step
+
+
+def advance_stream(plan: StreamPlan, reply: int | None) -> AwaitRevision | Emit | None:
+    """Send the reply into a stream's plan: its next effect, or None once it has ended."""
+    try:
+        return plan.send(reply)
+    except StopIteration:
+        return None

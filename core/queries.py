@@ -280,3 +280,23 @@ def task_stats(user_id: str) -> Query:
     """One statement over the user's counters (kept by triggers, see migration 0002) and
     an index-only count of their overdue tasks: no task row is read."""
     return Query(STATS_SQL, (user_id, user_id))
+
+
+CHANGES_CHANNEL = "todo_api_changes"
+"""What migration 0008 notifies on each change to a user's tasks: "<revision> <user id>",
+delivered to every listening session when the change commits."""
+LISTEN_FOR_CHANGES = Query(f"LISTEN {CHANGES_CHANNEL}")
+
+
+def revisions_of(user_ids: list[str]) -> Query:
+    """The revisions of these users (those a process streams to): its one statement per
+    interval behind a pooler, and its catch-up after a lost connection."""
+    return Query('SELECT "userId", revision FROM task_revisions WHERE "userId" = ANY(%s)', (user_ids,))
+
+
+def notified_change(payload: str) -> tuple[str, int] | None:
+    """(user id, revision) from a notification on CHANGES_CHANNEL; None for anything else."""
+    revision, _, user_id = payload.partition(" ")
+    if not user_id or not revision.isdigit():
+        return None
+    return user_id, int(revision)

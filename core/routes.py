@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -16,7 +17,8 @@ class Limits:
     """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS),
     whether a write must name the version it changes (REQUIRE_IF_MATCH), and how long an
     Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL_SECONDS), and how long and how many
-deletions the change feed keeps (DELETIONS_KEPT_*): the settings table's rows."""
+deletions the change feed keeps (DELETIONS_KEPT_*), and how event streams run (EVENTS_*):
+the settings table's rows."""
 
     max_tasks_per_user: int = table.MAX_TASKS_PER_USER.default
     list_max_items: int = table.LIST_MAX_ITEMS.default
@@ -24,6 +26,9 @@ deletions the change feed keeps (DELETIONS_KEPT_*): the settings table's rows.""
     idempotency_key_ttl_seconds: float = table.IDEMPOTENCY_KEY_TTL_SECONDS.default
     deletions_kept_seconds: float = table.DELETIONS_KEPT_SECONDS.default
     deletions_kept_per_user: int = table.DELETIONS_KEPT_PER_USER.default
+    events_heartbeat_seconds: float = table.EVENTS_HEARTBEAT_SECONDS.default
+    events_per_user_max: int = table.EVENTS_PER_USER_MAX.default
+    events_per_worker_max: int = table.EVENTS_PER_WORKER_MAX_ASGI
 
 
 DEFAULT_LIMITS = Limits()
@@ -31,12 +36,14 @@ DEFAULT_LIMITS = Limits()
 
 @attrs.frozen(slots=True)
 class Context:
-    """What a handler gets: the request, its path parameters, the verified user, the limits."""
+    """What a handler gets: the request, its path parameters, the verified user, the limits,
+    and how long the user's token has left (an event stream ends when it expires)."""
 
     request: Request
     params: Mapping[str, str]
     user_id: str = ""
     limits: Limits = DEFAULT_LIMITS
+    token_seconds_left: float = math.inf
 
     @property
     def body(self) -> bytes:
@@ -74,6 +81,8 @@ class Operation:
     """A create that an `Idempotency-Key` makes safe to retry."""
     errors: tuple[int, ...] = ()
     """Statuses of its own beyond those of its kind (409 for a create past the limit)."""
+    media_type: str = "application/json"
+    """What its successful answers are (`text/event-stream`: a stream of server-sent events)."""
 
 
 @attrs.frozen(slots=True)

@@ -118,6 +118,26 @@ DELETIONS_KEPT_SECONDS = seconds(
 DELETIONS_KEPT_PER_USER = whole(
     "DELETIONS_KEPT_PER_USER", 10_000, 1, 10_000_000,
     "the most deletions the change feed keeps per user (the newest); a client behind them reloads (410)")
+EVENTS_HEARTBEAT_SECONDS = seconds(
+    "EVENTS_HEARTBEAT_SECONDS", 15.0, 0.05, 15,
+    "an event stream idle this long gets a comment line, so that proxies keep it open")
+EVENTS_PER_USER_MAX = whole(
+    "EVENTS_PER_USER_MAX", 10, 1, 10_000,
+    "event streams one user may hold open per server process; past it 503 with `Retry-After`")
+EVENTS_PER_WORKER_MAX_ASGI = 5_000
+"""Quart's default: a subscriber costs a coroutine and a few KiB, not a thread."""
+EVENTS_PER_WORKER_MAX = Setting[int](
+    "EVENTS_PER_WORKER_MAX", "int", 0,
+    "event streams per server process; past it 503 with `Retry-After` (docs/events.md)", 0, 1_000_000,
+    default_text=f"Quart: {EVENTS_PER_WORKER_MAX_ASGI:,}; Flask: `WSGI_THREADS` − `DB_POOL_MAX_SIZE`")
+EVENTS_FANOUT = Setting[str](
+    "EVENTS_FANOUT", "choice", "auto",
+    "how a process learns of changes: `listen` (LISTEN/NOTIFY), `poll` (one statement per interval); "
+    "`auto`: `listen` on a direct connection, `poll` behind a pooler",
+    choices=("auto", "listen", "poll"))
+EVENTS_POLL_INTERVAL_SECONDS = seconds(
+    "EVENTS_POLL_INTERVAL_SECONDS", 0.2, 0.01, 10,
+    "in `poll` mode, how often a process reads the revisions of the users it streams to")
 BODY_READ_TIMEOUT_SECONDS = seconds(
     "BODY_READ_TIMEOUT_SECONDS", 10.0, 0.1, 600,
     "how long a request body may take to arrive before the answer is 408 "

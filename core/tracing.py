@@ -51,6 +51,8 @@ class Exchange:
     status: int = 0
     response_bytes: int = 0
     duration: float = 0.0
+    token_expires_at: float | None = None
+    """The verified token's `exp` (seconds since the epoch)."""
     token_cache: Literal["hit", "miss"] | None = None
     """Whether the bearer token's check was answered from the cache."""
     database_error: str | None = None

@@ -23,6 +23,7 @@ from psycopg.pq.abc import PGconn
 from core import settings_table as table
 
 PreparedMode = Literal["auto", "on", "off"]
+FanoutMode = Literal["auto", "listen", "poll"]
 
 REAL_BACKEND_PID = "SELECT pg_backend_pid()"
 """Asked once per new connection in `auto` mode; see `behind_a_pooler`."""
@@ -45,6 +46,8 @@ class DatabaseOptions:
     pool_timeout: float = table.DB_POOL_TIMEOUT_SECONDS.default  # waiting for a free connection, then 503
     statement_timeout: float = table.DB_STATEMENT_TIMEOUT_SECONDS.default  # then cancelled: 503
     prepared_statements: PreparedMode = "auto"
+    fanout: FanoutMode = "auto"  # how the watcher learns of changes (storage.fanout)
+    poll_interval: float = table.EVENTS_POLL_INTERVAL_SECONDS.default
 
 
 DEFAULT_OPTIONS = DatabaseOptions()

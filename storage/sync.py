@@ -27,6 +27,8 @@ from core.plan import (
     ReadBody,
     Rows,
     StorageFailure,
+    Stream,
+    Subscribe,
     advance,
     final_response,
     no_metrics,
@@ -43,6 +45,7 @@ from storage.options import (
     pool_arguments,
     pool_usage,
 )
+from storage.watch_sync import StreamChunks, Watcher
 from storage.watchdog import Watchdog
 
 
@@ -54,6 +57,7 @@ class Database:
         self.pool = ConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
         self.watchdog = Watchdog(options.statement_timeout)
         self.lent = LentConnections()
+        self.watcher = Watcher(conninfo, options)  # started by the first event stream
 
     def open(self) -> Database:
         """Opens in the background: start-up does not wait for the database."""
@@ -62,6 +66,7 @@ class Database:
         return self
 
     def close(self) -> None:
+        self.watcher.stop()
         self.watchdog.stop()
         self.pool.close()
 
@@ -83,6 +88,10 @@ class Database:
                 conn.close()  # the pool replaces it
         raise psycopg.OperationalError("every pooled connection had been closed by the server")
 
+    def stream(self, stream: Stream) -> StreamChunks:
+        """A streamed answer's bytes as they come, woken by the process's watcher."""
+        return StreamChunks(stream)
+
     def usage(self) -> PoolUsage:
         return pool_usage(self.pool.get_stats(), self.lent)
 
@@ -99,8 +108,10 @@ class Database:
         """Keys and the body are fetched before a connection is taken: no connection
         waits on HTTP, neither the issuer's nor a slow client's."""
         step = advance(plan, None)
-        while isinstance(step, FetchKeys | ReadBody | CollectMetrics):
-            if isinstance(step, FetchKeys):
+        while isinstance(step, FetchKeys | ReadBody | CollectMetrics | Subscribe):
+            if isinstance(step, Subscribe):
+                step = advance(plan, self.watcher.subscribe(step.user_id, step.per_user, step.per_worker))
+            elif isinstance(step, FetchKeys):
                 step = advance(plan, fetch_keys(step))
             elif isinstance(step, ReadBody):
                 step = advance(plan, read_body(step.max_bytes))

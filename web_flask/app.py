@@ -52,10 +52,12 @@ class ApiResponse(flask.Response):
     automatically_set_content_length = False  # and Content-Length (a HEAD's is GET's)
 
 
-def to_flask(response: Response) -> ApiResponse:
+def to_flask(response: Response, body: Iterable[bytes] | None = None) -> ApiResponse:
     """The core's answer; its body goes to the server as the one-item list it already is
-    (direct passthrough), not wrapped in an iterator: granian writes a list in one piece."""
-    return ApiResponse(response.body, response.status, list(response.headers), direct_passthrough=True)
+    (direct passthrough), not wrapped in an iterator: granian writes a list in one piece.
+    A stream's `body` is its chunks (`Mounted.body`), sent as they come."""
+    return ApiResponse(response.body if body is None else body, response.status, list(response.headers),
+                       direct_passthrough=True)
 
 
 class Mounted(MountedApi[sync.Database]):
@@ -98,6 +100,13 @@ class Mounted(MountedApi[sync.Database]):
 
     def fetch_keys(self, request: FetchKeys) -> FetchedKeys:
         return self.observer.keys_fetched(fetch_keys(request))
+
+    def body(self, response: Response) -> Iterable[bytes]:
+        """What the server sends: the body, or a stream's chunks as they come (each stream
+        holds a server thread until it ends: EVENTS_PER_WORKER_MAX keeps some for requests)."""
+        if response.stream is None:
+            return [response.body]
+        return self.database().stream(response.stream)
 
     def run(self, request: Request, exchange: Exchange, read_body: BodyReader) -> Response:
         """The core's answer, counted in flight."""
@@ -166,13 +175,13 @@ def direct_answers(mounted: Mounted, app: flask.Flask) -> WSGIApplication:
             response = failure_response(api, core, exchange, error, frontend="Flask")
         observer.finished(exchange)
         start_response(status_line(response.status), list(response.headers))
-        return [response.body]
+        return mounted.body(response)
 
     return answer
 
 
 def mount(app: flask.Flask, prefix: str, settings: Settings, *, standalone: bool) -> Mounted:
-    mounted = Mounted(build_api(settings), settings)
+    mounted = Mounted(build_api(settings, "wsgi"), settings)
     api, observer = mounted.api, mounted.observer
 
     def dispatch(rest: str = "") -> ApiResponse:
@@ -185,7 +194,7 @@ def mount(app: flask.Flask, prefix: str, settings: Settings, *, standalone: bool
         answer = mounted.run(core, exchange, lambda size: request.stream.read(size))
         flask.g.pop(EXCHANGE)
         observer.finished(exchange)
-        return to_flask(answer)
+        return to_flask(answer, mounted.body(answer) if answer.stream else None)
 
     def refused(error: Exception) -> ApiResponse:
         """The core's JSON for what Flask raised on the API's request (or, standalone, any)."""

@@ -23,8 +23,9 @@ from core.plan import BODY_TOO_LARGE, AsyncBodyReader, BodyTooLarge, FetchedKeys
 from core.tracing import Exchange
 from storage import aio
 from storage.migrate import migrate_or_log
+from storage.watch_aio import StreamChunks
 from todo_api.config.settings import Settings, load_settings
-from todo_api.glue.asgi import AsgiApp, receive_body, scope_headers, scope_path, send_response
+from todo_api.glue.asgi import AsgiApp, receive_body, scope_headers, scope_path, send_response, send_stream
 from todo_api.glue.failures import failure_response
 from todo_api.glue.keyfetch import fetch_keys_async
 from todo_api.glue.mounting import (
@@ -48,8 +49,14 @@ class ApiResponse(quart.Response):
     automatically_set_content_length = False  # and Content-Length (a HEAD's is GET's)
 
 
-def to_quart(response: Response) -> ApiResponse:
-    return ApiResponse(response.body, response.status, Headers(list(response.headers)))
+def to_quart(response: Response, chunks: StreamChunks | None = None) -> ApiResponse:
+    """The core's answer; a stream's `chunks` are sent as they come, for as long as it lasts
+    (Quart's RESPONSE_TIMEOUT would cut it)."""
+    answer = ApiResponse(response.body if chunks is None else chunks, response.status,
+                         Headers(list(response.headers)))
+    if chunks is not None:
+        answer.timeout = None
+    return answer
 
 
 async def read_body(request: quart.Request, max_bytes: int, timeout: float) -> bytes | BodyTooLarge:
@@ -112,6 +119,12 @@ class Mounted(MountedApi[aio.Database]):
     async def fetch_keys(self, request: FetchKeys) -> FetchedKeys:
         return self.observer.keys_fetched(await fetch_keys_async(request))
 
+    def chunks(self, response: Response) -> StreamChunks | None:
+        """A stream's chunks as they come; None for an answer with a body."""
+        if response.stream is None or self.open_database is None:
+            return None
+        return self.open_database.stream(response.stream)
+
     async def run(self, request: Request, exchange: Exchange, read_body: AsyncBodyReader) -> Response:
         """The core's answer, counted in flight."""
         database = await self.database()
@@ -169,6 +182,7 @@ def direct_answers(mounted: Mounted) -> AsgiApp:
     Quart's request, response, tasks and timers in between. The same bytes on the wire (the
     equivalence tests compare it with the API embedded in a Quart app)."""
     api, observer, timeout = mounted.api, mounted.observer, mounted.settings.body_read_timeout_seconds
+    write_timeout = mounted.settings.write_timeout_seconds
 
     async def answer(scope: Any, receive: Any, send: Any) -> None:
         core = scope_request(scope, scope_path(scope), scope.get("root_path", ""))
@@ -178,13 +192,17 @@ def direct_answers(mounted: Mounted) -> AsgiApp:
         except Exception as error:
             response = failure_response(api, core, exchange, error, frontend="Quart")
         observer.finished(exchange)
-        await send_response(send, response)
+        chunks = mounted.chunks(response)
+        if chunks is None:
+            await send_response(send, response)
+        else:
+            await send_stream(send, receive, response, chunks, write_timeout)
 
     return answer
 
 
 def mount(app: quart.Quart, prefix: str, settings: Settings, *, standalone: bool) -> Mounted:
-    mounted = Mounted(build_api(settings), settings)
+    mounted = Mounted(build_api(settings, "asgi"), settings)
     api, observer, timeout = mounted.api, mounted.observer, settings.body_read_timeout_seconds
 
     async def dispatch(rest: str = "") -> ApiResponse:
@@ -196,7 +214,7 @@ def mount(app: quart.Quart, prefix: str, settings: Settings, *, standalone: bool
         answer = await mounted.run(core, exchange, lambda size: read_body(request, size, timeout))
         quart.g.pop(EXCHANGE)
         observer.finished(exchange)
-        return to_quart(answer)
+        return to_quart(answer, mounted.chunks(answer))
 
     async def refused(error: Exception) -> ApiResponse:
         """The core's JSON for what Quart raised on the API's request (or, standalone, any);

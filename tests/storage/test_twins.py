@@ -22,6 +22,7 @@ SYNC_NAMES = {
     "AsyncKeyFetcher": "KeyFetcher",
     "AsyncBodyReader": "BodyReader",
     "AsyncDriver": "Driver",
+    "storage.watch_aio": "storage.watch_sync",
 }
 """Async names and their sync twins; `Awaitable[T]` becomes `T`."""
 
@@ -57,6 +58,7 @@ class Unasync(ast.NodeTransformer):
         return node
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.ImportFrom:
+        node.module = SYNC_NAMES.get(node.module or "", node.module)
         names = [ast.alias(SYNC_NAMES.get(a.name, a.name), a.asname) for a in node.names if a.name != "Awaitable"]
         node.names = sorted(names, key=lambda alias: alias.name)
         return node

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import attrs
 
 from core import settings_table as table
-from storage.options import PreparedMode
+from storage.options import FanoutMode, PreparedMode
 
 N = TypeVar("N", int, float)
 MIN_SECRET_BYTES = 32  # RFC 7518 section 3.2: an HS256 key as long as the hash
@@ -117,6 +117,11 @@ class Settings:
     idempotency_key_ttl_seconds: float = table.IDEMPOTENCY_KEY_TTL_SECONDS.field()
     deletions_kept_seconds: float = table.DELETIONS_KEPT_SECONDS.field()
     deletions_kept_per_user: int = table.DELETIONS_KEPT_PER_USER.field()
+    events_heartbeat_seconds: float = table.EVENTS_HEARTBEAT_SECONDS.field()
+    events_per_user_max: int = table.EVENTS_PER_USER_MAX.field()
+    events_per_worker_max: int = table.EVENTS_PER_WORKER_MAX.field()
+    events_fanout: FanoutMode = table.EVENTS_FANOUT.field()  # type: ignore[assignment]
+    events_poll_interval_seconds: float = table.EVENTS_POLL_INTERVAL_SECONDS.field()
     body_read_timeout_seconds: float = table.BODY_READ_TIMEOUT_SECONDS.field()
     write_timeout_seconds: float = table.WRITE_TIMEOUT_SECONDS.field()
     cors_origins: tuple[str, ...] = table.CORS_ORIGINS.field()

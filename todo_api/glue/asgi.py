@@ -10,6 +10,7 @@ from typing import Any
 from werkzeug.exceptions import RequestTimeout
 
 from core.http import Response, lower_headers
+from storage.watch_aio import StreamChunks
 
 AsgiApp = Callable[[Any, Any, Any], Awaitable[None]]
 
@@ -48,3 +49,31 @@ async def send_response(send: Any, response: Response) -> None:
     await send({"type": "http.response.start", "status": response.status,
                 "headers": [(name.lower().encode(), value.encode()) for name, value in response.headers]})
     await send({"type": "http.response.body", "body": response.body})
+
+
+async def send_stream(send: Any, receive: Any, response: Response, chunks: StreamChunks,
+                      write_timeout: float) -> None:
+    """A streamed answer: its head, then each chunk as it comes, until the stream ends, the
+    client goes (`http.disconnect`), or a chunk waits `write_timeout` seconds to be taken
+    (a server with flow control holds `send` while the client reads nothing)."""
+    await send({"type": "http.response.start", "status": response.status,
+                "headers": [(name.lower().encode(), value.encode()) for name, value in response.headers]})
+
+    async def stream() -> None:
+        async for chunk in chunks:
+            async with asyncio.timeout(write_timeout):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def client_gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    tasks = {asyncio.create_task(stream()), asyncio.create_task(client_gone())}
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # a client gone, a write timed out: the end
+        await chunks.aclose()

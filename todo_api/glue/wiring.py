@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
+from core import settings_table as table
 from core.api import Api
 from core.auth import Authenticator, ClaimRules
 from core.http import Request, lower_headers
@@ -45,6 +47,8 @@ def database_options(settings: Settings) -> DatabaseOptions:
         pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout=settings.db_statement_timeout_seconds,
         prepared_statements=settings.db_prepared_statements,
+        fanout=settings.events_fanout,
+        poll_interval=settings.events_poll_interval_seconds,
     )
 
 
@@ -57,7 +61,18 @@ def docs_assets() -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in ("swagger-ui.css", "swagger-ui-bundle.js")}
 
 
-def build_api(settings: Settings) -> Api:
+def events_per_worker(settings: Settings, interface: Literal["wsgi", "asgi"]) -> int:
+    """EVENTS_PER_WORKER_MAX, or by default what the interface holds: an ASGI subscriber is
+    a coroutine; a WSGI one holds a server thread for as long as it streams, so a Flask
+    worker streams on the threads beyond DB_POOL_MAX_SIZE and keeps those for requests."""
+    if settings.events_per_worker_max:
+        return settings.events_per_worker_max
+    if interface == "asgi":
+        return table.EVENTS_PER_WORKER_MAX_ASGI
+    return max(1, settings.wsgi_threads - settings.db_pool_max_size)
+
+
+def build_api(settings: Settings, interface: Literal["wsgi", "asgi"]) -> Api:
     attach_request_ids()  # every log line of its requests names the request
     limits = Limits(
         max_tasks_per_user=settings.max_tasks_per_user,
@@ -66,6 +81,9 @@ def build_api(settings: Settings) -> Api:
         idempotency_key_ttl_seconds=settings.idempotency_key_ttl_seconds,
         deletions_kept_seconds=settings.deletions_kept_seconds,
         deletions_kept_per_user=settings.deletions_kept_per_user,
+        events_heartbeat_seconds=settings.events_heartbeat_seconds,
+        events_per_user_max=settings.events_per_user_max,
+        events_per_worker_max=events_per_worker(settings, interface),
     )
     assets = docs_assets() if settings.docs_enabled else None
     return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets,
