@@ -49,8 +49,13 @@ JWKS_FETCHES = Metric("todo_api_jwks_fetches", "counter", "Fetches of the issuer
 JWKS_FAILURES = Metric("todo_api_jwks_fetch_failures", "counter", "Fetches of the signing keys that failed.")
 TOKEN_CACHE = Metric("todo_api_token_cache_lookups", "counter",
                      "Bearer tokens looked up in the cache of verified ones.", ("result",))
+EVENT_STREAMS = Metric("todo_api_event_streams", "gauge", "Event streams open.")
+EVENT_WATCHERS_POLLING = Metric("todo_api_event_watchers_polling", "gauge",
+                                "Processes whose event watcher polls (behind a pooler); the others LISTEN.")
+FANOUT_STATEMENTS = Metric("todo_api_event_fanout_statements", "counter",
+                           "Statements the event watchers ran: one per poll, and one per (re)connection.")
 METRICS = (REQUEST_DURATION, ACTIVE_REQUESTS, POOL_SIZE, POOL_IN_USE, POOL_WAITING, DATABASE_ERRORS,
-           JWKS_FETCHES, JWKS_FAILURES, TOKEN_CACHE)
+           JWKS_FETCHES, JWKS_FAILURES, TOKEN_CACHE, EVENT_STREAMS, EVENT_WATCHERS_POLLING, FANOUT_STATEMENTS)
 """Every metric; a label's values are bounded (route templates, never raw paths or user ids)."""
 
 

@@ -54,12 +54,17 @@ DEFAULT_OPTIONS = DatabaseOptions()
 
 
 @attrs.frozen(slots=True)
-class PoolUsage:
-    """A pool's connections now: held, lent to a request, and requests waiting for one."""
+class DatabaseUsage:
+    """A process's use of the database now: its pool's connections, held, lent to a request,
+    and requests waiting for one; its event streams, and its watcher's statements so far
+    (and whether it polls: 1, or listens: 0)."""
 
     size: int
     in_use: int
     waiting: int
+    streams: int = 0
+    fanout_statements: int = 0
+    polling: int = 0
 
 
 class LentConnections:
@@ -79,9 +84,11 @@ class LentConnections:
             self.count -= 1
 
 
-def pool_usage(stats: dict[str, int], lent: LentConnections) -> PoolUsage:
-    """From psycopg_pool's `get_stats()` (the same keys for both kinds of pool)."""
-    return PoolUsage(stats.get("pool_size", 0), lent.count, stats.get("requests_waiting", 0))
+def pool_usage(stats: dict[str, int], lent: LentConnections, streams: int, fanout_statements: int,
+               polling: bool) -> DatabaseUsage:
+    """From psycopg_pool's `get_stats()` (the same keys for both kinds of pool) and the watcher."""
+    return DatabaseUsage(stats.get("pool_size", 0), lent.count, stats.get("requests_waiting", 0),
+                         streams, fanout_statements, int(polling))
 
 
 def pool_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:

@@ -38,8 +38,8 @@ from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
     DatabaseOptions,
+    DatabaseUsage,
     LentConnections,
-    PoolUsage,
     auto_prepare_threshold,
     hung_up,
     pool_arguments,
@@ -92,8 +92,10 @@ class Database:
         """A streamed answer's bytes as they come, woken by the process's watcher."""
         return StreamChunks(stream)
 
-    def usage(self) -> PoolUsage:
-        return pool_usage(self.pool.get_stats(), self.lent)
+    def usage(self) -> DatabaseUsage:
+        watcher = self.watcher
+        return pool_usage(self.pool.get_stats(), self.lent, watcher.board.total, watcher.statements,
+                          watcher.mode == "poll")
 
     def execute(self, conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
         try:

@@ -62,6 +62,8 @@ class Watcher:
         self.options = options
         self.board: Board[Subscription] = Board()
         self.mode: Mode | None = None
+        self.statements = 0
+        """Run so far: a catch-up after each (re)connection, and each poll."""
         self._task: asyncio.Task[None] | None = None
 
     def subscribe(self, user_id: str, per_user: int, per_worker: int) -> Subscription | SubscriberLimit:
@@ -85,6 +87,7 @@ class Watcher:
         users = self.board.users()
         if users:
             query = revisions_of(users)
+            self.statements += 1
             cursor = await conn.execute(query.sql, query.params)
             self._seen(revisions(await cursor.fetchall()))
 

@@ -59,6 +59,8 @@ class Watcher:
         self.options = options
         self.board: Board[Subscription] = Board()
         self.mode: Mode | None = None
+        self.statements = 0
+        """Run so far: a catch-up after each (re)connection, and each poll."""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -96,6 +98,7 @@ class Watcher:
             users = self.board.users()
         if users:
             query = revisions_of(users)
+            self.statements += 1
             self._seen(revisions(conn.execute(query.sql, query.params).fetchall()))
 
     def _run(self) -> None:

@@ -27,7 +27,7 @@ from core import metrics
 from core.metrics import Totals
 from core.plan import FetchedKeys
 from core.tracing import Exchange
-from storage.options import PoolUsage
+from storage.options import DatabaseUsage
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 FLUSH_SECONDS = 0.5
@@ -45,16 +45,16 @@ class ProcessMetrics:
         self._counters: dict[tuple[str, tuple[str, ...]], float] = {}
         self._durations: dict[tuple[str, ...], list[float]] = {}  # bucket counts, then the sum
         self._active = 0
-        self._pools: list[Callable[[], PoolUsage]] = []
+        self._pools: list[Callable[[], DatabaseUsage]] = []
         self._flushing_in: int | None = None
         """The process whose thread writes the file (a forked worker starts its own)."""
 
-    def watch_pool(self, usage: Callable[[], PoolUsage]) -> None:
+    def watch_pool(self, usage: Callable[[], DatabaseUsage]) -> None:
         """A database pool whose use the gauges show (sampled when the totals are taken)."""
         with self._lock:
             self._pools.append(usage)
 
-    def forget_pool(self, usage: Callable[[], PoolUsage]) -> None:
+    def forget_pool(self, usage: Callable[[], DatabaseUsage]) -> None:
         with self._lock:
             if usage in self._pools:
                 self._pools.remove(usage)
@@ -117,7 +117,10 @@ class ProcessMetrics:
             metrics.POOL_SIZE.name: sum(each.size for each in used),
             metrics.POOL_IN_USE.name: sum(each.in_use for each in used),
             metrics.POOL_WAITING.name: sum(each.waiting for each in used),
+            metrics.EVENT_STREAMS.name: sum(each.streams for each in used),
+            metrics.EVENT_WATCHERS_POLLING.name: sum(each.polling for each in used),
         }
+        counters.append([metrics.FANOUT_STATEMENTS.name, [], sum(each.fanout_statements for each in used)])
         return {"pid": os.getpid(), "counters": counters, "durations": durations, "gauges": gauges}
 
     def exposition(self) -> bytes:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from core.plan import FetchedKeys
 from core.tracing import Exchange
-from storage.options import PoolUsage
+from storage.options import DatabaseUsage
 from todo_api.config.settings import Settings
 from todo_api.observe.logs import log_access
 from todo_api.observe.metrics import ProcessMetrics, process_metrics
@@ -38,11 +38,11 @@ class Observer:
     def keys_fetched(self, fetched: FetchedKeys) -> FetchedKeys:
         return self.metrics.keys_fetched(fetched) if self.metrics is not None else fetched
 
-    def watch_pool(self, usage: Callable[[], PoolUsage]) -> None:
+    def watch_pool(self, usage: Callable[[], DatabaseUsage]) -> None:
         if self.metrics is not None:
             self.metrics.watch_pool(usage)
 
-    def forget_pool(self, usage: Callable[[], PoolUsage]) -> None:
+    def forget_pool(self, usage: Callable[[], DatabaseUsage]) -> None:
         if self.metrics is not None:
             self.metrics.forget_pool(usage)
 
