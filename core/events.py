@@ -10,7 +10,9 @@ server is.
 
 While nothing happens, a comment line every EVENTS_HEARTBEAT_SECONDS keeps proxies and
 load balancers from closing an idle stream. When the token's `exp` passes, a last
-`expired` event ends the stream: the client reconnects with a fresh token. A process
+`expired` event ends the stream: the client reconnects with a fresh token. When the
+server stops, the stream ends without one (a stop never waits on a stream), and the
+client reconnects as after any lost connection. A process
 streams to at most EVENTS_PER_USER_MAX streams of one user and EVENTS_PER_WORKER_MAX in
 all; past either, 503 with `Retry-After`.
 
@@ -74,14 +76,22 @@ def subscribe_to_events(ctx: Context) -> Plan:
 def event_stream(subscription: Subscription, revision: int, seconds_left: float, heartbeat: float,
                  clock: Callable[[], float] = time.monotonic) -> StreamPlan:
     """The revision now; then each newer one, a comment after `heartbeat` seconds of
-    silence, and `expired` once `seconds_left` (the token's) have passed."""
+    silence, and `expired` once `seconds_left` (the token's) have passed. A wait that ends
+    early with nothing new (the watcher's catch-up woke it) just waits on."""
     deadline = clock() + seconds_left if math.isfinite(seconds_left) else math.inf
     yield from Emit(revision_event(revision))
-    while (left := deadline - clock()) > 0:
-        latest = yield from AwaitRevision(subscription, revision, min(heartbeat, left))
+    quiet_since = clock()
+    while (now := clock()) < deadline:
+        if now >= quiet_since + heartbeat:
+            yield from Emit(HEARTBEAT)
+            quiet_since = now
+            continue
+        until = min(quiet_since + heartbeat, deadline)
+        latest = yield from AwaitRevision(subscription, revision, until - now)
+        if latest is None:
+            return  # the server is stopping: the client reconnects, to another instance if need be
         if latest > revision:
             revision = latest
             yield from Emit(revision_event(revision))
-        elif clock() < deadline:
-            yield from Emit(HEARTBEAT)
+            quiet_since = clock()
     yield from Emit(EXPIRED)

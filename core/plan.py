@@ -17,8 +17,8 @@ When the database fails, the driver throws a `StorageFailure` into the plan inst
 sending rows, so that the core, not the driver, decides what the client sees.
 
 A streamed answer (server-sent events) carries a `Stream`: a second plan, run by the
-driver once the head is sent, that asks with `AwaitRevision` (reply: an `int`) and
-`Emit` (reply: None) until it returns.
+driver once the head is sent, that asks with `AwaitRevision` (reply: an `int`, or None
+when the server stops) and `Emit` (reply: None) until it returns.
 """
 
 from __future__ import annotations
@@ -119,9 +119,10 @@ class Subscribe(Ask["Subscription | SubscriberLimit"]):
 
 
 @attrs.frozen(slots=True)
-class AwaitRevision(Ask[int]):
+class AwaitRevision(Ask["int | None"]):
     """Wait up to `timeout` seconds for the user's revision to pass `after`. The reply is
-    the newest revision the driver knows (at most `after` when the time ran out)."""
+    the newest revision the driver knows (at most `after` when the time ran out), or None
+    when the server is stopping: the stream ends, and its client reconnects elsewhere."""
 
     subscription: Subscription
     after: int

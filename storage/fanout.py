@@ -15,12 +15,19 @@ statements are (`storage.options.behind_a_pooler`). After a lost connection the 
 reconnects with backoff and reads every subscribed user's revision once: streams stay
 open meanwhile (their heartbeats go on) and learn what they missed once it is back.
 
+A stop never waits on a stream. `todo-api serve` names a file in STOP_FILE for its
+workers, and creates it as it passes the stop signal on; the watcher looks for it every
+STOP_CHECK_SECONDS and then ends every stream, so the server's graceful stop finds no
+answer that would never finish. (No server tells an app that it is stopping before its
+connections are done, and a worker's signal handlers are its server's.)
+
 This module holds what both watchers share: the board of subscriptions, the choice of
 mode and the reconnection's pace.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any, Generic, Literal, TypeVar
 
@@ -33,6 +40,9 @@ from storage.options import CONNECT_TIMEOUT_SECONDS, FanoutMode, behind_a_pooler
 S = TypeVar("S")
 Mode = Literal["listen", "poll"]
 
+STOP_FILE = "TODO_API_STOP_FILE"
+"""The environment variable `serve` gives its workers: the file whose existence stops streams."""
+STOP_CHECK_SECONDS = 0.1
 NOTIFIES_WAIT_SECONDS = 1.0
 """In `listen` mode, how long the watcher waits for notifications before it checks
 whether it should stop."""
@@ -95,6 +105,9 @@ class Board(Generic[S]):
             del self._subscribers[user_id]
             self._revisions.pop(user_id, None)
 
+    def everyone(self) -> list[S]:
+        return [subscription for held in self._subscribers.values() for subscription in held]
+
     def users(self) -> list[str]:
         return list(self._subscribers)
 
@@ -120,3 +133,7 @@ def notified(payloads: Iterable[str]) -> list[tuple[str, int]]:
 
 def revisions(rows: Rows) -> list[tuple[str, int]]:
     return [(str(user_id), int(revision)) for user_id, revision in rows]
+
+
+def told_to_stop(stop_file: str | None) -> bool:
+    return stop_file is not None and os.path.exists(stop_file)

@@ -48,6 +48,8 @@ class DatabaseOptions:
     prepared_statements: PreparedMode = "auto"
     fanout: FanoutMode = "auto"  # how the watcher learns of changes (storage.fanout)
     poll_interval: float = table.EVENTS_POLL_INTERVAL_SECONDS.default
+    stop_file: str | None = None
+    """Once this file exists, the process's event streams end (storage.fanout.STOP_FILE)."""
 
 
 DEFAULT_OPTIONS = DatabaseOptions()

@@ -18,6 +18,7 @@ from core.plan import AwaitRevision, Emit, Stream, SubscriberLimit, advance_stre
 from core.queries import LISTEN_FOR_CHANGES, revisions_of
 from storage.fanout import (
     NOTIFIES_WAIT_SECONDS,
+    STOP_CHECK_SECONDS,
     Board,
     Mode,
     chosen_mode,
@@ -25,6 +26,7 @@ from storage.fanout import (
     notified,
     reconnect_delay,
     revisions,
+    told_to_stop,
 )
 from storage.options import REAL_BACKEND_PID, DatabaseOptions
 
@@ -39,16 +41,17 @@ class Subscription:
         self.user_id = user_id
         self.moved = asyncio.Event()
 
-    async def wait(self, after: int, timeout: float) -> int:
-        """The user's newest revision once it passes `after`, or when `timeout` runs out."""
+    async def wait(self, after: int, timeout: float) -> int | None:
+        """The user's newest revision once it passes `after`, or when `timeout` runs out;
+        None once the server is stopping."""
         latest = self.watcher.board.latest(self.user_id)
-        if latest <= after:
+        if latest <= after and not self.watcher.stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self.moved.wait()
             self.moved.clear()
             latest = self.watcher.board.latest(self.user_id)
-        return latest
+        return None if self.watcher.stopping else latest
 
     def close(self) -> None:
         self.watcher.board.leave(self.user_id, self)
@@ -64,20 +67,34 @@ class Watcher:
         self.mode: Mode | None = None
         self.statements = 0
         """Run so far: a catch-up after each (re)connection, and each poll."""
-        self._task: asyncio.Task[None] | None = None
+        self.stopping = False
+        """The server is stopping: every stream ends."""
+        self._tasks: list[asyncio.Task[None]] = []
 
     def subscribe(self, user_id: str, per_user: int, per_worker: int) -> Subscription | SubscriberLimit:
         subscription = Subscription(self, user_id)
         refused = self.board.join(user_id, subscription, per_user, per_worker)
-        if refused is None and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="todo-api-watcher")
+        if refused is None and not self._tasks:
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._run(), name="todo-api-watcher"),
+                           loop.create_task(self._watch_for_stop(), name="todo-api-stop")]
         return refused or subscription
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._end_streams()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _end_streams(self) -> None:
+        self.stopping = True
+        for subscription in self.board.everyone():
+            subscription.moved.set()
+
+    async def _watch_for_stop(self) -> None:
+        while not told_to_stop(self.options.stop_file):
+            await asyncio.sleep(STOP_CHECK_SECONDS)
+        self._end_streams()
 
     def _seen(self, changes: list[tuple[str, int]]) -> None:
         for subscription in self.board.seen(changes):

@@ -17,6 +17,7 @@ from core.plan import AwaitRevision, Emit, Stream, SubscriberLimit, advance_stre
 from core.queries import LISTEN_FOR_CHANGES, revisions_of
 from storage.fanout import (
     NOTIFIES_WAIT_SECONDS,
+    STOP_CHECK_SECONDS,
     Board,
     Mode,
     chosen_mode,
@@ -24,6 +25,7 @@ from storage.fanout import (
     notified,
     reconnect_delay,
     revisions,
+    told_to_stop,
 )
 from storage.options import REAL_BACKEND_PID, DatabaseOptions
 
@@ -38,14 +40,15 @@ class Subscription:
         self.user_id = user_id
         self.moved = threading.Event()
 
-    def wait(self, after: int, timeout: float) -> int:
-        """The user's newest revision once it passes `after`, or when `timeout` runs out."""
+    def wait(self, after: int, timeout: float) -> int | None:
+        """The user's newest revision once it passes `after`, or when `timeout` runs out;
+        None once the server is stopping."""
         latest = self.watcher.latest(self.user_id)
-        if latest <= after:
+        if latest <= after and not self.watcher.stopping:
             self.moved.wait(timeout)
             self.moved.clear()  # a change after this is read below, or wakes the next wait
             latest = self.watcher.latest(self.user_id)
-        return latest
+        return None if self.watcher.stopping else latest
 
     def close(self) -> None:
         self.watcher.leave(self)
@@ -61,17 +64,22 @@ class Watcher:
         self.mode: Mode | None = None
         self.statements = 0
         """Run so far: a catch-up after each (re)connection, and each poll."""
+        self.stopping = False
+        """The server is stopping: every stream ends."""
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def subscribe(self, user_id: str, per_user: int, per_worker: int) -> Subscription | SubscriberLimit:
         subscription = Subscription(self, user_id)
         with self._lock:
             refused = self.board.join(user_id, subscription, per_user, per_worker)
-            if refused is None and self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="todo-api-watcher", daemon=True)
-                self._thread.start()
+            if refused is None and not self._threads:
+                self._threads = [threading.Thread(target=self._run, name="todo-api-watcher", daemon=True),
+                                 threading.Thread(target=self._watch_for_stop, name="todo-api-stop")]
+                for thread in self._threads:
+                    thread.daemon = True
+                    thread.start()
         return refused or subscription
 
     def leave(self, subscription: Subscription) -> None:
@@ -83,9 +91,23 @@ class Watcher:
             return self.board.latest(user_id)
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=NOTIFIES_WAIT_SECONDS + 5)
+        self._end_streams()
+        self._stopped.set()
+        for thread in self._threads:
+            thread.join(timeout=NOTIFIES_WAIT_SECONDS + 5)
+
+    def _end_streams(self) -> None:
+        with self._lock:
+            self.stopping = True
+            everyone = self.board.everyone()
+        for subscription in everyone:
+            subscription.moved.set()
+
+    def _watch_for_stop(self) -> None:
+        while not self._stopped.wait(STOP_CHECK_SECONDS):
+            if told_to_stop(self.options.stop_file):
+                self._end_streams()
+                return
 
     def _seen(self, changes: list[tuple[str, int]]) -> None:
         with self._lock:
@@ -103,7 +125,7 @@ class Watcher:
 
     def _run(self) -> None:
         failures = 0
-        while not self._stopping.is_set():
+        while not self._stopped.is_set():
             try:
                 with psycopg.connect(**connection_arguments(self.conninfo)) as conn:
                     failures = 0
@@ -112,7 +134,7 @@ class Watcher:
                 failures += 1
                 if failures == 1:
                     log.warning("event watcher lost the database, reconnecting: %s", error)
-                self._stopping.wait(reconnect_delay(failures))
+                self._stopped.wait(reconnect_delay(failures))
 
     def _watch(self, conn: psycopg.Connection) -> None:
         (real_pid,) = conn.execute(REAL_BACKEND_PID).fetchone() or (0,)
@@ -120,12 +142,12 @@ class Watcher:
         if self.mode == "listen":
             conn.execute(LISTEN_FOR_CHANGES.sql)
         self._catch_up(conn)  # what changed while it was away, or before it listened
-        while not self._stopping.is_set():
+        while not self._stopped.is_set():
             if self.mode == "listen":
                 for note in conn.notifies(timeout=NOTIFIES_WAIT_SECONDS):
                     self._seen(notified([note.payload]))
             else:
-                self._stopping.wait(self.options.poll_interval)
+                self._stopped.wait(self.options.poll_interval)
                 self._catch_up(conn)
 
 

@@ -40,16 +40,26 @@ def test_the_stream_sends_the_revision_then_changes_heartbeats_and_expiry():
     assert advance_stream(plan, None) == Emit(revision_event(5))
     assert advance_stream(plan, None) == AwaitRevision(held, 5, 15)
     clock.now += 15
-    assert advance_stream(plan, 5) == Emit(HEARTBEAT)  # nothing moved: a comment
+    assert advance_stream(plan, 5) == Emit(HEARTBEAT)  # nothing moved for 15 s: a comment
     assert advance_stream(plan, None) == AwaitRevision(held, 5, 15)
     clock.now += 1
     assert advance_stream(plan, 9) == Emit(revision_event(9))  # moved: the newest revision
     assert advance_stream(plan, None) == AwaitRevision(held, 9, 15)
-    clock.now += 15
+    clock.now += 4
+    assert advance_stream(plan, 9) == AwaitRevision(held, 9, 11)  # woken with nothing new: waits on
+    clock.now += 11
     assert advance_stream(plan, 9) == Emit(HEARTBEAT)
     assert advance_stream(plan, None) == AwaitRevision(held, 9, 9)  # no wait past the token's end
     clock.now += 9
     assert advance_stream(plan, 9) == Emit(EXPIRED)  # no heartbeat when the time is up
+    assert advance_stream(plan, None) is None
+
+
+def test_a_stopping_server_ends_the_stream_without_a_word():
+    held = Held()
+    plan = event_stream(held, 5, seconds_left=40, heartbeat=15, clock=Clock())
+    advance_stream(plan, None)
+    advance_stream(plan, None)
     assert advance_stream(plan, None) is None
 
 

@@ -153,6 +153,13 @@ def slow_body_of(user: str, token: str) -> Attack:
     return lambda port, until: hold_open(port, head, b"{", 1.0, until)
 
 
+def event_streams_of(heads: list[bytes]) -> Attack:
+    """Signed-in clients that each open an event stream (one of `heads`, a request each)
+    and hold it, reading nothing: a stream holds a thread on WSGI, a coroutine on ASGI."""
+    waiting = iter(heads)
+    return lambda port, until: hold_open(port, next(waiting), b"", 1.0, until)
+
+
 @attrs.frozen
 class Probe:
     latencies: list[float]

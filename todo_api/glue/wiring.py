@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,7 @@ from core.http import Request, lower_headers
 from core.keys import KeyStore
 from core.routes import Limits
 from core.token_cache import TokenCache
+from storage.fanout import STOP_FILE
 from storage.options import DatabaseOptions
 from todo_api.config.settings import Settings
 from todo_api.observe.logs import attach_request_ids
@@ -49,6 +51,7 @@ def database_options(settings: Settings) -> DatabaseOptions:
         prepared_statements=settings.db_prepared_statements,
         fanout=settings.events_fanout,
         poll_interval=settings.events_poll_interval_seconds,
+        stop_file=os.environ.get(STOP_FILE),  # given by `todo-api serve`
     )
 
 

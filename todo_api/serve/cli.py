@@ -11,9 +11,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from types import FrameType
 
 from storage.capacity import connections_available
+from storage.fanout import STOP_FILE
 from storage.migrate import migrate
 from todo_api.config.settings import ConfigError, Settings, load_settings
 from todo_api.observe.metrics import MULTIPROCESS_DIRECTORY
@@ -35,10 +37,11 @@ KILL_MARGIN_SECONDS = 3.0
 """Past the grace period, the server's own kill of a stuck worker has had this long."""
 
 
-def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
+def supervise(server: subprocess.Popen[bytes], grace: float, stop_file: Path) -> int:
     """Wait for the server; pass the first SIGTERM/SIGINT on to its main process, and kill
     the whole server if it has not stopped `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a
-    margin later.
+    margin later. Creating `stop_file` first ends the workers' event streams
+    (storage.fanout), which would otherwise hold the stop for the whole grace.
 
     The main process stops its workers at once, one signal each (granian's, and ours for
     uvicorn: todo_api.serve.uvicorn_bounded). A worker is never signalled by us as well, and only
@@ -54,6 +57,7 @@ def supervise(server: subprocess.Popen[bytes], grace: float) -> int:
         if deadline:
             return  # stopping already: the deadline bounds it
         deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
+        stop_file.touch()
         with contextlib.suppress(ProcessLookupError):
             os.kill(server.pid, signum)
 
@@ -99,6 +103,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     refuse_if_in_use(host, port)  # before anything starts: one clear line
     settings, database, generated_secret = devmode.resolve(settings)
     metrics_directory = None
+    run_directory = Path(tempfile.mkdtemp(prefix="todo-api-run-"))
     try:
         applied = migrate(settings.require_database_url())
         if applied:
@@ -116,6 +121,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             **os.environ,
             "DATABASE_URL": settings.require_database_url(),
             "MIGRATE_ON_START": "false",  # done above, once
+            STOP_FILE: str(run_directory / "stopping"),
         }
         if settings.better_auth_secret:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
@@ -132,8 +138,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             threads=settings.wsgi_threads, reload=args.reload, grace=settings.shutdown_grace_seconds,
         )
         server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
-        return supervise(server, settings.shutdown_grace_seconds)
+        return supervise(server, settings.shutdown_grace_seconds, run_directory / "stopping")
     finally:
+        shutil.rmtree(run_directory, ignore_errors=True)
         if database is not None:
             database.stop()
         if metrics_directory is not None:
