@@ -275,3 +275,33 @@ def test_a_client_that_stops_reading_loses_its_answer_after_write_timeout(served
     assert wait_for(lambda: workers_kib() - before < 1.5 * one_round_kib, seconds=5), (
         before, one_round_kib, workers_kib())
     still_serves(server)
+
+
+def test_an_event_stream_that_stops_reading_is_dropped_after_write_timeout(served):
+    """A stream whose client reads nothing while its user's changes pile up: once the
+    client's window has stayed shut for WRITE_TIMEOUT_SECONDS the connection is reset and
+    the stream, with its place under EVENTS_PER_USER_MAX, is gone."""
+    _, server_name, server = served
+    if not ENFORCES_WRITE_TIMEOUT[server_name]:
+        pytest.skip(f"{server_name} enforces no WRITE_TIMEOUT_SECONDS: such a stream lasts until its "
+                    "token expires (docs/security.md)")
+    writer = "hostile-unread-stream"
+    token = make_token(writer)
+    request = (f"GET /api/{writer}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+    readers = attacks.unread_answers(server.port, request, count=2)
+    try:
+        create = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        body = json.dumps({"title": "x" * 200, "priority": "low", "category": "work"}).encode()
+        for _ in range(300):  # ~20 KB of events: more than the readers' windows take
+            assert call(server.port, "POST", f"/api/{writer}/tasks", create, body)[0] == 201
+        assert wait_for(all_dropped(server.port, readers), seconds=WRITE_TIMEOUT_SECONDS + 10)
+        assert wait_for(lambda: streams_open(server) == 0, seconds=5)
+    finally:
+        for reader in readers:
+            reader.close()
+    still_serves(server)
+
+
+def streams_open(server: Server) -> float:
+    text = call(server.port, "GET", "/metrics")[2].decode()
+    return float(next(line.split()[1] for line in text.splitlines() if line.startswith("todo_api_event_streams ")))

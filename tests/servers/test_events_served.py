@@ -109,3 +109,30 @@ def test_a_stop_ends_open_streams_at_once(frontend, server_name, database_url, t
     assert ends == [b""] * 6  # no event after the stop began: the stream just ends
     assert (status, stuck) == (0, []), server.lines[-20:]
     assert took < GRACE_SECONDS / 2, f"the stop took {took:.1f} s: it waited on the streams"
+
+
+def streams_open(port: int) -> float:
+    text = call(port, "GET", "/metrics")[2].decode()
+    return float(next(line.split()[1] for line in text.splitlines() if line.startswith("todo_api_event_streams ")))
+
+
+@pytest.mark.parametrize("frontend, server_name", SERVERS)
+def test_a_client_that_goes_frees_its_stream(frontend, server_name, database_url, tmp_path):
+    """An ASGI server tells the app at once (`http.disconnect`); a WSGI one only when the
+    next write fails, so a Flask stream keeps its thread until its next heartbeat."""
+    heartbeat = 1.0
+    server = Server(frontend, tmp_path, {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET,
+                                         "EVENTS_HEARTBEAT_SECONDS": str(heartbeat)}, server=server_name)
+    try:
+        user = new_user_id()
+        streams = [Subscriber(server.port, user) for _ in range(3)]
+        assert all(stream.revisions_until(0) == [0] for stream in streams)
+        assert streams_open(server.port) == 3
+        for stream in streams:
+            stream.close()
+        deadline = time.monotonic() + heartbeat + 5
+        while streams_open(server.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert streams_open(server.port) == 0
+    finally:
+        assert server.stop() == 0
