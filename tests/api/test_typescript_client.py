@@ -1,10 +1,12 @@
 """The typed client a Next.js team generates, proven: TypeScript types from the committed
-`openapi.json` (openapi-typescript), used through openapi-fetch by a small file that lists,
-creates, updates and toggles a task, type-checked by `tsc`; the same file with one wrong
-field name must fail the check. Skipped, saying how, where node/npm are missing."""
+`openapi.json` (openapi-typescript), used through openapi-fetch and fetch-event-source by a
+small file that lists, creates, updates and toggles a task, follows the change feed and
+stays live on the event stream, type-checked by `tsc`; the same file with one wrong field
+name, or an event name the stream never sends, must fail the check. Skipped, saying how, where node/npm are missing."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +24,8 @@ def tools() -> Path:
     npm = shutil.which("npm")
     if not shutil.which("node") or not npm:
         pytest.skip("node and npm are needed to generate and type-check the client; install Node.js 20+")
-    if not (CLIENT_DIR / "node_modules" / ".bin" / "tsc").exists():
+    wanted = json.loads((CLIENT_DIR / "package.json").read_text())["devDependencies"]
+    if not all((CLIENT_DIR / "node_modules" / name / "package.json").exists() for name in wanted):
         subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT_DIR,
                        check=True, timeout=300)
     bin_dir = CLIENT_DIR / "node_modules" / ".bin"
@@ -41,12 +44,25 @@ def test_the_usage_file_type_checks_against_the_generated_types(tools: Path) -> 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-def test_a_wrong_field_name_fails_the_check(tools: Path) -> None:
-    wrong = CLIENT_DIR / "wrong_field.ts"
-    wrong.write_text((CLIENT_DIR / "usage.ts").read_text().replace('title: "Write', 'titel: "Write'))
+def checked_with(tools: Path, original: str, changed: str) -> subprocess.CompletedProcess[str]:
+    """The usage file with one change, type-checked."""
+    wrong = CLIENT_DIR / "wrong.ts"
+    source = (CLIENT_DIR / "usage.ts").read_text()
+    assert original in source
+    wrong.write_text(source.replace(original, changed))
     try:
-        checked = tsc(tools, *TSC_FLAGS, wrong.name)
+        return tsc(tools, *TSC_FLAGS, wrong.name)
     finally:
         wrong.unlink()
+
+
+def test_a_wrong_field_name_fails_the_check(tools: Path) -> None:
+    checked = checked_with(tools, 'title: "Write', 'titel: "Write')
     assert checked.returncode != 0
     assert "'titel' does not exist" in checked.stdout
+
+
+def test_an_event_the_stream_never_sends_fails_the_check(tools: Path) -> None:
+    checked = checked_with(tools, 'name === "expired"', 'name === "expiring"')
+    assert checked.returncode != 0
+    assert "have no overlap" in checked.stdout
