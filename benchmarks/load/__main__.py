@@ -33,6 +33,7 @@ from benchmarks.load import (
     gates,
     generators,
     latency,
+    live,
     micro,
     observing,
     polling,
@@ -44,7 +45,7 @@ from benchmarks.load.servers import KINDS, Running, Target, all_targets
 from todo_api.serve.frontends import FRONTENDS
 
 SECRET = "benchmark-secret-" + "s" * 40
-PARTS = ["micro", "servers", "latency", "polling", "observing", "flask_servers"]
+PARTS = ["micro", "servers", "latency", "polling", "observing", "live", "flask_servers"]
 DEFAULT_PARTS = PARTS[:-1]  # flask_servers is asked for by name: a choice made once, not each run
 ENDPOINT_PATHS = {
     "list": "/api/{user}/tasks",
@@ -108,6 +109,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-endpoints", nargs="+", default=["list", "stats"])
     parser.add_argument("--observing-rounds", type=int, default=2,
                         help="rounds of access log and metrics on, then off (--short: 1)")
+    parser.add_argument("--live-subscribers", nargs="+", type=int,
+                        help="live: event streams held at once: default 100 1000 5000 (--short: 100 1000)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--compare", type=Path, metavar="LATEST_JSON",
                         help="each cell's change against a baseline run, e.g. benchmarks/results/latest.json")
@@ -116,8 +119,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.latency_direct = not args.short  # the proxy's own cost: direct beside 0 ms
-    short_sizes = {"users": 200, "big_user_tasks": 2000, "seconds": 2.0, "warmup": 0.5, "rounds": 2}
-    full_sizes = {"users": 2000, "big_user_tasks": 10_000, "seconds": 10.0, "warmup": 2.0, "rounds": 3}
+    short_sizes = {"users": 200, "big_user_tasks": 2000, "seconds": 2.0, "warmup": 0.5, "rounds": 2,
+                   "live_subscribers": [100, 1000]}
+    full_sizes = {"users": 2000, "big_user_tasks": 10_000, "seconds": 10.0, "warmup": 2.0, "rounds": 3,
+                  "live_subscribers": [100, 1000, 5000]}
     sizes = short_sizes if args.short else full_sizes
     for name, size in sizes.items():  # an explicit flag wins over either size
         if getattr(args, name) is None:
@@ -139,6 +144,8 @@ class Results:
     latency_cells: list[latency.LatencyCell] = attrs.Factory(list)
     poll_cells: list[polling.PollCell] = attrs.Factory(list)
     observe_cells: list[observing.ObserveCell] = attrs.Factory(list)
+    live_cells: list[live.LiveCell] = attrs.Factory(list)
+    live_breaches: list[str] = attrs.Factory(list)
     flask_designs: list[flask_servers.DesignResult] = attrs.Factory(list)
     verdicts: list[gates.Verdict] = attrs.Factory(list)
     spread_verdicts: list[gates.SpreadVerdict] = attrs.Factory(list)
@@ -151,6 +158,9 @@ class Results:
         failed = [f"{c.target.name} {c.endpoint}: {c.result}" for c in every_cell
                   if c.result.errors or c.result.non200 or not c.result.requests]
         failed += [f"polling {c.target.name} {c.user}: {c.result}" for c in self.poll_cells if c.failed]
+        failed += [f"live {c.target.name} {c.database} {c.asked}: held {c.held}, failed {c.failed}, "
+                   f"undelivered {c.undelivered}" for c in self.live_cells if c.broken]
+        failed += self.live_breaches
         failed += [f"gate {v.gate.where}: {v.gate.title} = {v.value:.2f} (measured {len(v.values)} times), "
                    f"floor {v.gate.floor:.2f}" for v in self.verdicts if v.fails_the_run]
         failed += [f"spread {v.where}: {v.spread:.2f}, above {v.limit:.2f} and {v.over_raw:.2f}x the raw "
@@ -240,6 +250,10 @@ def measure(args: argparse.Namespace, config: gates.GateConfig, server_url: str,
         results.poll_cells = polling.sweep(args, poll_users, env, workdir)
     if "observing" in args.parts:
         results.observe_cells = observing.sweep(args, sets, env, workdir)
+    if "live" in args.parts:
+        with live_databases(server_url, conninfo, workdir) as databases:
+            results.live_cells = live.sweep(args, databases, conninfo, env, SECRET, workdir)
+        results.live_breaches = live.LiveGate.load().breaches(results.live_cells)
     if "flask_servers" in args.parts:
         results.flask_designs = flask_servers.sweep(args, sets, env, workdir)
     measured = {gates.CellKey(c.target, c.endpoint): c.result for c in results.cells}
@@ -259,6 +273,24 @@ def measure(args: argparse.Namespace, config: gates.GateConfig, server_url: str,
     results.latency_cells = [settled(c, again.get(gates.CellKey(c.target, c.endpoint, c.rtt_ms), []))
                              if c.rtt_ms is not None else c for c in results.latency_cells]
     return results
+
+
+@contextlib.contextmanager
+def live_databases(server_url: str, conninfo: str, workdir: Path) -> Iterator[dict[str, str]]:
+    """The database direct, and through Debian's PgBouncer in transaction mode when it is
+    installed (tests/pgbouncer.py starts it, as the tests do)."""
+    from tests.pgbouncer import PgBouncer
+
+    try:
+        pooler = PgBouncer(server_url, workdir / "pgbouncer", pool_size=8)
+    except BaseException as missing:  # pytest's skip when the binary cannot be had
+        print(f"[live] no PgBouncer, the direct path only: {missing}", flush=True)
+        yield {"direct": conninfo}
+        return
+    try:
+        yield {"direct": conninfo, "PgBouncer": pooler.url(conninfo)}
+    finally:
+        pooler.stop()
 
 
 Settled = TypeVar("Settled", report.Cell, latency.LatencyCell)
@@ -326,6 +358,10 @@ def publish(args: argparse.Namespace, config: gates.GateConfig, results: Results
     if results.observe_cells:
         table = observing.save(results.observe_cells, out, run)
         sections.append(("The cost of the access log and metrics", table))
+        print("\n" + table, flush=True)
+    if results.live_cells:
+        table = live.save(results.live_cells, out, run)
+        sections.append(("Live sync: event streams", table))
         print("\n" + table, flush=True)
     if results.flask_designs:
         table = flask_servers.save(results.flask_designs, out, args.connections, run)
