@@ -233,23 +233,32 @@ async def measure_cell(server: Running, workers: int, database: str, count: int,
                     grown / held if held else 0.0, fanout)
 
 
-def raise_file_limit(needed: int) -> None:
-    """Each subscriber is a connection here and one in the server (which inherits this limit)."""
+FILES_BESIDES_STREAMS = 1024
+
+
+def streams_allowed(wanted: int) -> int:
+    """As many of `wanted` streams as open files allow, the limit raised as far as it goes:
+    each stream is a connection here and one in the server (which inherits the limit)."""
+    needed = 2 * wanted + FILES_BESIDES_STREAMS
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(needed, hard) if hard != resource.RLIM_INFINITY
-                                                    else needed, hard))
+        soft = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return wanted if soft == resource.RLIM_INFINITY else min(wanted, (soft - FILES_BESIDES_STREAMS) // 2)
 
 
 def sweep(args: argparse.Namespace, databases: dict[str, str], writer_conninfo: str, env: dict[str, str],
           secret: str, workdir: Path, progress: Callable[[str], None] = print) -> list[LiveCell]:
     """`databases` maps "direct" and "PgBouncer" to the servers' DATABASE_URL."""
-    raise_file_limit(2 * max(args.live_subscribers) + 1024)
+    allowed = streams_allowed(max(args.live_subscribers))
+    counts = sorted({min(count, allowed) for count in args.live_subscribers})
+    if counts != sorted(args.live_subscribers):
+        progress(f"[live] open files allow {allowed} streams: measuring {counts}")
     cells: list[LiveCell] = []
     for framework in args.frameworks:
         target = Target(framework, FRONTENDS[framework].default_server, "api")
         for database, url in databases.items():
-            for count in args.live_subscribers:
+            for count in counts:
                 server = Running.start(target, args.workers, {**env, "DATABASE_URL": url}, workdir,
                                        tag=f"live-{database}-{count}")
                 try:
