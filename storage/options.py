@@ -5,7 +5,9 @@ transaction-mode pooler in front of it (PgBouncer, Neon's pooled endpoint, Supav
 where consecutive statements of one client connection may run on different server
 connections. So nothing relies on session state: no `SET`, no session advisory lock, no
 LISTEN, no temporary table; and protocol-level prepared statements are used only where
-every statement of a connection is known to reach the same server session.
+every statement of a connection is known to reach the same server session. (The event
+watcher's connection of its own LISTENs only when it is known to be direct:
+storage.fanout.)
 """
 
 from __future__ import annotations

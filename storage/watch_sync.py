@@ -75,11 +75,10 @@ class Watcher:
         with self._lock:
             refused = self.board.join(user_id, subscription, per_user, per_worker)
             if refused is None and not self._threads:
-                self._threads = [threading.Thread(target=self._run, name="todo-api-watcher", daemon=True),
-                                 threading.Thread(target=self._watch_for_stop, name="todo-api-stop")]
-                for thread in self._threads:
-                    thread.daemon = True
-                    thread.start()
+                jobs = {"todo-api-watcher": self._run, "todo-api-stop": self._watch_for_stop}
+                for name, job in jobs.items():
+                    self._threads.append(threading.Thread(target=job, name=name, daemon=True))
+                    self._threads[-1].start()
         return refused or subscription
 
     def leave(self, subscription: Subscription) -> None:

@@ -38,6 +38,12 @@ def call(port, method, path, headers=None, body=None, chunked=False):
         connection.close()
 
 
+def streams_open(port: int) -> float:
+    """The event streams the server's workers hold now, from its /metrics."""
+    text = call(port, "GET", "/metrics")[2].decode()
+    return float(next(line.split()[1] for line in text.splitlines() if line.startswith("todo_api_event_streams ")))
+
+
 class Server:
     """A `todo-api serve` process; its output is collected for assertions and diagnosis."""
 

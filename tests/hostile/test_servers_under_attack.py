@@ -21,7 +21,7 @@ import pytest
 from benchmarks.load.servers import tree_rss_kib
 from tests.helpers import SECRET, make_token
 from tests.hostile import attacks
-from tests.served import Server, call
+from tests.served import Server, call, streams_open
 from todo_api.serve.frontends import FRONTENDS
 from todo_api.serve.servers import ENFORCES_WRITE_TIMEOUT, HEADER_READ_TIMEOUT_SECONDS
 
@@ -295,13 +295,8 @@ def test_an_event_stream_that_stops_reading_is_dropped_after_write_timeout(serve
         for _ in range(300):  # ~20 KB of events: more than the readers' windows take
             assert call(server.port, "POST", f"/api/{writer}/tasks", create, body)[0] == 201
         assert wait_for(all_dropped(server.port, readers), seconds=WRITE_TIMEOUT_SECONDS + 10)
-        assert wait_for(lambda: streams_open(server) == 0, seconds=5)
+        assert wait_for(lambda: streams_open(server.port) == 0, seconds=5)
     finally:
         for reader in readers:
             reader.close()
     still_serves(server)
-
-
-def streams_open(server: Server) -> float:
-    text = call(server.port, "GET", "/metrics")[2].decode()
-    return float(next(line.split()[1] for line in text.splitlines() if line.startswith("todo_api_event_streams ")))

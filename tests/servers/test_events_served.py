@@ -15,7 +15,7 @@ import pytest
 from benchmarks.load.servers import STUCK_STOP_SIGNS
 from tests.api.streams import Event, parse_events
 from tests.helpers import SECRET, make_token, new_user_id
-from tests.served import Server, call
+from tests.served import Server, call, streams_open
 from todo_api.serve.frontends import FRONTENDS
 
 SERVERS = [(frontend.name, name) for frontend in FRONTENDS.values() for name in frontend.servers]
@@ -109,11 +109,6 @@ def test_a_stop_ends_open_streams_at_once(frontend, server_name, database_url, t
     assert ends == [b""] * 6  # no event after the stop began: the stream just ends
     assert (status, stuck) == (0, []), server.lines[-20:]
     assert took < GRACE_SECONDS / 2, f"the stop took {took:.1f} s: it waited on the streams"
-
-
-def streams_open(port: int) -> float:
-    text = call(port, "GET", "/metrics")[2].decode()
-    return float(next(line.split()[1] for line in text.splitlines() if line.startswith("todo_api_event_streams ")))
 
 
 @pytest.mark.parametrize("frontend, server_name", SERVERS)
