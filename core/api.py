@@ -10,7 +10,6 @@ and tracebacks within a budget: see `core.logsafe`).
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
@@ -231,10 +230,7 @@ class Api:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"], exchange)
         if method in METHODS_WITH_CONTENT:
             request = attrs.evolve(request, body=(yield from read_content(request)))
-        seconds_left = math.inf
-        if exchange.token_expires_at is not None:
-            seconds_left = exchange.token_expires_at - self.authenticator.clock()
-        result = operation.handler(Context(request, params, user_id, self.limits, seconds_left))
+        result = operation.handler(Context(request, params, user_id, self.limits, exchange.token_expires_at))
         if isinstance(result, Response):
             return result
         return (yield from result)

@@ -69,7 +69,9 @@ def subscribe_to_events(ctx: Context) -> Plan:
     except BaseException:
         subscription.close()  # the answer is an error, with no stream to close it
         raise
-    plan = event_stream(subscription, rows[0][0], ctx.token_seconds_left, limits.events_heartbeat_seconds)
+    expires_at = ctx.token_expires_at
+    seconds_left = math.inf if expires_at is None else expires_at - time.time()
+    plan = event_stream(subscription, rows[0][0], seconds_left, limits.events_heartbeat_seconds)
     return Response(200, EVENT_STREAM_HEADERS, stream=Stream(subscription, plan))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -37,13 +36,14 @@ DEFAULT_LIMITS = Limits()
 @attrs.frozen(slots=True)
 class Context:
     """What a handler gets: the request, its path parameters, the verified user, the limits,
-    and how long the user's token has left (an event stream ends when it expires)."""
+    and when the user's token expires (an event stream ends then)."""
 
     request: Request
     params: Mapping[str, str]
     user_id: str = ""
     limits: Limits = DEFAULT_LIMITS
-    token_seconds_left: float = math.inf
+    token_expires_at: float | None = None
+    """The token's `exp` (seconds since the epoch), for an event stream's end."""
 
     @property
     def body(self) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_an_event_is_an_id_a_name_and_json():
 
 def context(method: str = "GET") -> Context:
     limits = Limits(events_per_user_max=2, events_per_worker_max=7, events_heartbeat_seconds=3)
-    return Context(Request(method, "/api/u/events"), {"user_id": "u"}, "u", limits, token_seconds_left=60)
+    return Context(Request(method, "/api/u/events"), {"user_id": "u"}, "u", limits, token_expires_at=time.time() + 60)
 
 
 def test_subscribing_comes_before_the_revision_is_read():

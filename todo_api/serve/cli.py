@@ -104,6 +104,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     settings, database, generated_secret = devmode.resolve(settings)
     metrics_directory = None
     run_directory = Path(tempfile.mkdtemp(prefix="todo-api-run-"))
+    stop_file = run_directory / "stopping"
     try:
         applied = migrate(settings.require_database_url())
         if applied:
@@ -121,7 +122,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             **os.environ,
             "DATABASE_URL": settings.require_database_url(),
             "MIGRATE_ON_START": "false",  # done above, once
-            STOP_FILE: str(run_directory / "stopping"),
+            STOP_FILE: str(stop_file),
         }
         if settings.better_auth_secret:
             env["BETTER_AUTH_SECRET"] = settings.better_auth_secret
@@ -138,7 +139,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             threads=settings.wsgi_threads, reload=args.reload, grace=settings.shutdown_grace_seconds,
         )
         server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
-        return supervise(server, settings.shutdown_grace_seconds, run_directory / "stopping")
+        return supervise(server, settings.shutdown_grace_seconds, stop_file)
     finally:
         shutil.rmtree(run_directory, ignore_errors=True)
         if database is not None:
