@@ -193,6 +193,14 @@ DB_STATEMENT_TIMEOUT_SECONDS = seconds(
     "DB_STATEMENT_TIMEOUT_SECONDS", 5.0, 0.1, 3600,
     "how long one statement may run before it is cancelled and the request answers 503",
     formerly="DB_STATEMENT_TIMEOUT")
+DB_CONNECT_TIMEOUT_SECONDS = whole(
+    "DB_CONNECT_TIMEOUT_SECONDS", 3, 2, 600,
+    "how long one connection attempt to one host may take (a host that went silent); "
+    "a `connect_timeout` in the URL wins")
+DB_PROBE_MAX_INTERVAL_SECONDS = seconds(
+    "DB_PROBE_MAX_INTERVAL_SECONDS", 0.5, 0.05, 60,
+    "while the database is unreachable (requests answer 503 at once), each process tries it again "
+    "after 0.05 s, doubling up to this; it serves again within this of the database's return")
 DB_PREPARED_STATEMENTS = Setting[str](
     "DB_PREPARED_STATEMENTS", "choice", "auto",
     "`auto`: prepared statements on a direct connection, off behind a pooler; `on` or `off` to force",

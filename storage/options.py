@@ -30,13 +30,19 @@ FanoutMode = Literal["auto", "listen", "poll"]
 REAL_BACKEND_PID = "SELECT pg_backend_pid()"
 """Asked once per new connection in `auto` mode; see `behind_a_pooler`."""
 
-CONNECT_TIMEOUT_SECONDS = 5
-"""libpq's connect_timeout unless the URL sets one: a silent host must not hold a pool worker."""
+RECONNECT_GIVE_UP_SECONDS = 0.0
+"""The pool tries a lost connection again at once, then gives up and tells the driver, whose
+probe (storage.availability) watches for the database's return with a backoff of its own;
+the next request after that opens a connection at once. The pool's own backoff (1 s, 2 s)
+would keep a database that came back unused for up to two seconds."""
 
-RECONNECT_GIVE_UP_SECONDS = 2.0
-"""The pool's reconnection attempts back off (1 s, 2 s, ...) and give up after this long; the
-next request then starts a fresh attempt at once. Short, so that a database that comes back
-serves again within about a second, instead of after the pool's next backed-off attempt."""
+WAIT_SLICE_SECONDS = 0.05
+"""A request waits for a pooled connection in slices this long, checking between them whether
+the database has been found down meanwhile (then it answers 503 at once)."""
+
+PROBE_FIRST_DELAY_SECONDS = 0.05
+"""The probe's first attempt after an outage begins; each next waits twice as long, up to
+DB_PROBE_MAX_INTERVAL_SECONDS."""
 
 
 @attrs.frozen(slots=True)
@@ -47,6 +53,9 @@ class DatabaseOptions:
     min_size: int = 1
     pool_timeout: float = table.DB_POOL_TIMEOUT_SECONDS.default  # waiting for a free connection, then 503
     statement_timeout: float = table.DB_STATEMENT_TIMEOUT_SECONDS.default  # then cancelled: 503
+    connect_timeout: int = table.DB_CONNECT_TIMEOUT_SECONDS.default  # unless the URL sets one
+    probe_first_delay: float = PROBE_FIRST_DELAY_SECONDS
+    probe_max_delay: float = table.DB_PROBE_MAX_INTERVAL_SECONDS.default
     prepared_statements: PreparedMode = "auto"
     fanout: FanoutMode = "auto"  # how the watcher learns of changes (storage.fanout)
     poll_interval: float = table.EVENTS_POLL_INTERVAL_SECONDS.default
@@ -95,20 +104,25 @@ def pool_usage(stats: dict[str, int], lent: LentConnections, streams: int, fanou
                          streams, fanout_statements, int(polling))
 
 
-def pool_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:
-    """The psycopg_pool arguments both drivers share (the `configure` callback is each driver's)."""
+def connect_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:
+    """What every connection of the pool is opened with (the probe's too)."""
     connection: dict[str, Any] = {"autocommit": True}  # each plan statement is atomic on its own
     if "connect_timeout" not in conninfo_to_dict(conninfo):
-        connection["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        connection["connect_timeout"] = options.connect_timeout  # a silent host holds no one longer
     if options.prepared_statements == "off":
         connection["prepare_threshold"] = None
+    return connection
+
+
+def pool_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:
+    """The psycopg_pool arguments both drivers share (the callbacks are each driver's)."""
     return {
         "conninfo": conninfo,
         "min_size": options.min_size,
         "max_size": options.max_size,
         "timeout": options.pool_timeout,
         "reconnect_timeout": RECONNECT_GIVE_UP_SECONDS,
-        "kwargs": connection,
+        "kwargs": connect_arguments(conninfo, options),
         "open": False,
         "name": "todo-api",
     }

@@ -8,11 +8,12 @@ module with `async` and `await` taken out, which tests/storage/test_twins.py che
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from core.http import Response
 from core.plan import (
@@ -33,14 +34,17 @@ from core.plan import (
     final_response,
     no_metrics,
 )
+from storage.availability import Availability, DatabaseDown, waits
 from storage.failures import UNREACHABLE, storage_failure
 from storage.options import (
     DEFAULT_OPTIONS,
     REAL_BACKEND_PID,
+    WAIT_SLICE_SECONDS,
     DatabaseOptions,
     DatabaseUsage,
     LentConnections,
     auto_prepare_threshold,
+    connect_arguments,
     hung_up,
     pool_arguments,
     pool_usage,
@@ -54,8 +58,11 @@ class Database:
 
     def __init__(self, conninfo: str, options: DatabaseOptions = DEFAULT_OPTIONS) -> None:
         self.options = options
-        self.pool = ConnectionPool(configure=self._configure, **pool_arguments(conninfo, options))
+        self.pool = ConnectionPool(configure=self._configure, reconnect_failed=self._connect_failed,
+                                    **pool_arguments(conninfo, options))
         self.watchdog = Watchdog(options.statement_timeout)
+        self.availability = Availability(conninfo, connect_arguments(conninfo, options), self.watchdog.watch,
+                                         options.probe_first_delay, options.probe_max_delay)
         self.lent = LentConnections()
         self.watcher = Watcher(conninfo, options)  # started by the first event stream
 
@@ -66,6 +73,7 @@ class Database:
         return self
 
     def close(self) -> None:
+        self.availability.stop()
         self.watcher.stop()
         self.watchdog.stop()
         self.pool.close()
@@ -76,17 +84,37 @@ class Database:
             (real_pid,) = cursor.fetchone() or (None,)
             conn.prepare_threshold = auto_prepare_threshold(conn.info.backend_pid, real_pid)
 
+    def _connect_failed(self, pool: object) -> None:
+        """The pool's connection attempts failed (it tries twice, then leaves retrying to the probe)."""
+        self.availability.lost("no connection could be opened")
+
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection the server has not hung up on (closed ones are dropped, not retried)."""
+        """A pooled connection the server has not hung up on (closed ones are dropped, not retried).
+        While the database is known down, or goes down as this waits: DatabaseDown at once."""
+        deadline = time.monotonic() + self.options.pool_timeout
         for _ in range(self.options.max_size + 1):
-            with self.pool.connection() as conn:
+            conn = self.checkout(deadline)
+            try:
                 if not hung_up(conn.pgconn):
                     with self.lent:
                         yield conn
                     return
                 conn.close()  # the pool replaces it
+            finally:
+                self.pool.putconn(conn)
         raise psycopg.OperationalError("every pooled connection had been closed by the server")
+
+    def checkout(self, deadline: float) -> psycopg.Connection:
+        for wait in waits(deadline, WAIT_SLICE_SECONDS):
+            if self.availability.down:
+                raise DatabaseDown("the database is unreachable; waiting for it to come back")
+            try:
+                conn: psycopg.Connection = self.pool.getconn(timeout=wait)
+                return conn
+            except PoolTimeout:
+                continue
+        raise PoolTimeout(f"no connection was free within {self.options.pool_timeout:g} s")
 
     def stream(self, stream: Stream) -> StreamChunks:
         """A streamed answer's bytes as they come, woken by the process's watcher."""
@@ -103,6 +131,7 @@ class Database:
                 cursor = conn.execute(query.sql, query.params)
                 return cursor.fetchall()
         except psycopg.Error as error:
+            self.availability.failed(error)
             return storage_failure(error)
 
     def run(self, plan: Plan, *, fetch_keys: KeyFetcher, read_body: BodyReader,
@@ -126,6 +155,8 @@ class Database:
                 while isinstance(step, Query):
                     step = advance(plan, self.execute(conn, step))
         except UNREACHABLE as error:
+            if not isinstance(error, PoolTimeout):
+                self.availability.failed(error)
             if isinstance(step, Query):
                 step = advance(plan, storage_failure(error))
         return final_response(step)

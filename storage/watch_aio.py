@@ -112,7 +112,8 @@ class Watcher:
         failures = 0
         while True:
             try:
-                connecting = psycopg.AsyncConnection.connect(**connection_arguments(self.conninfo))
+                arguments = connection_arguments(self.conninfo, self.options.connect_timeout)
+                connecting = psycopg.AsyncConnection.connect(**arguments)
                 async with await connecting as conn:
                     failures = 0
                     await self._watch(conn)

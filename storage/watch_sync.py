@@ -126,7 +126,8 @@ class Watcher:
         failures = 0
         while not self._stopped.is_set():
             try:
-                with psycopg.connect(**connection_arguments(self.conninfo)) as conn:
+                arguments = connection_arguments(self.conninfo, self.options.connect_timeout)
+                with psycopg.connect(**arguments) as conn:
                     failures = 0
                     self._watch(conn)
             except psycopg.Error as error:

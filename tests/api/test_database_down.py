@@ -1,6 +1,7 @@
 """With the database unreachable: liveness still 200, everything needing data 503 + Retry-After."""
 
 import socket
+import time
 
 from tests.api.clients import request
 
@@ -29,3 +30,18 @@ def test_unreachable_database_is_503_with_retry_after(frontend_factory, client, 
         assert result.header("retry-after") == "5"
     # answers that need no data do not wait for the database
     assert request(down, "GET", user.tasks).status == 401
+
+
+def test_an_outage_is_answered_at_once_not_after_the_pool_timeout(frontend_factory, client, user):
+    """Once a failed connection attempt has shown the database down, no request waits for the
+    pool: 20 requests take far less than one pool timeout (30 s here), and /ready agrees."""
+    down = frontend_factory(
+        client.name,
+        database_url=f"postgresql://postgres@127.0.0.1:{closed_port()}/none",
+        db_pool_timeout_seconds=30,
+    )
+    began = time.monotonic()
+    statuses = {request(down, "GET", user.tasks, headers=user.headers).status for _ in range(20)}
+    statuses.add(request(down, "GET", "/ready").status)
+    assert statuses == {503}
+    assert time.monotonic() - began < 5, "a request waited for the pool"

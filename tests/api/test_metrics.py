@@ -63,7 +63,9 @@ def test_database_errors_are_counted_by_kind(client, user, frontend_factory):
     before = scrape(down)
     assert request(down, "GET", user.stats, headers=user.headers).status == 503
     after = scrape(down)
-    assert change(before, after, "todo_api_db_errors_total", kind="pool_timeout") == 1
+    # refused: known down at once, never a wait for the pool (storage.availability)
+    assert change(before, after, "todo_api_db_errors_total", kind="unreachable") == 1
+    assert change(before, after, "todo_api_db_errors_total", kind="pool_timeout") == 0
 
 
 def test_jwks_fetches_and_failures_are_counted(client, frontend_factory):

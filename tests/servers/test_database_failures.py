@@ -1,8 +1,9 @@
 """A database that misbehaves, under real `todo-api serve` processes (2 workers, default servers).
 
-- PostgreSQL crashes and restarts while requests flow: only 503s while it is down (never a
-  500, never a request held past the pool timeout), normal answers within 2 s of it being
-  back, and every create that was answered 201 is there afterwards.
+- PostgreSQL crashes and restarts while 16 clients send requests: only 503s while it is down
+  (never a 500), each at once (p99 within 100 ms, not after the pool timeout), `/ready`
+  following; normal answers within 1 s of it accepting connections again, and every create
+  that was answered 201 is there afterwards.
 - A statement blocked behind a lock answers 503 with Retry-After once DB_STATEMENT_TIMEOUT_SECONDS
   passes, and leaves the task as it was.
 """
@@ -19,8 +20,9 @@ import pytest
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import FRONTENDS, Server, call
 
-POOL_TIMEOUT = 2.0
 SLACK = 3.0  # a loaded 2-core machine: generous, yet far below "hanging"
+AT_ONCE = 0.1  # the promise for a 503 while the database is known down (p99)
+BACK_WITHIN = 1.0  # the promise for answers once the database accepts connections again
 
 
 class Load:
@@ -60,18 +62,27 @@ class Load:
             worker.join(timeout=30)
 
 
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
 @pytest.mark.parametrize("frontend", FRONTENDS)
 def test_a_crash_and_restart_under_load(frontend, own_postgres, tmp_path):
-    env = {"DATABASE_URL": own_postgres.url(), "BETTER_AUTH_SECRET": SECRET, "DB_POOL_TIMEOUT_SECONDS": str(POOL_TIMEOUT)}
+    env = {"DATABASE_URL": own_postgres.url(), "BETTER_AUTH_SECRET": SECRET}  # DB_POOL_TIMEOUT_SECONDS: 5
     server = Server(frontend, tmp_path, env, workers=2)
     try:
-        load = Load(server.port)
+        load = Load(server.port, threads=16)
         time.sleep(2)
         own_postgres.kill()
-        time.sleep(3)
+        time.sleep(1.5)
+        ready_while_down = call(server.port, "GET", "/ready")[0]
+        time.sleep(1.5)
         own_postgres.start()
         back = time.monotonic()
-        time.sleep(4)
+        time.sleep(BACK_WITHIN + 0.2)
+        ready_once_back = call(server.port, "GET", "/ready")[0]
+        time.sleep(3)
         load.stop()
     finally:
         assert server.stop() == 0, "\n".join(server.lines)
@@ -79,11 +90,12 @@ def test_a_crash_and_restart_under_load(frontend, own_postgres, tmp_path):
     statuses = {status for _, _, status, _ in load.answers}
     assert statuses <= {200, 201, 503}, statuses
     assert 503 in statuses and {200, 201} <= statuses  # it did go down, and came back
-    slowest = max(took for _, took, _, _ in load.answers)
-    assert slowest < POOL_TIMEOUT + SLACK, f"a request took {slowest:.1f} s"
+    assert (ready_while_down, ready_once_back) == (503, 200)
+    refusals = [took for _, took, status, _ in load.answers if status == 503]
+    assert p99(refusals) <= AT_ONCE, f"503s p99 {p99(refusals) * 1000:.0f} ms, slowest {max(refusals):.2f} s"
     late = [(round(began - back, 2), status) for began, _, status, _ in load.answers
-            if began > back + 2.0 and status not in (200, 201)]
-    assert not late, f"still failing more than 2 s after the database was back: {late[:5]}"
+            if began > back + BACK_WITHIN and status not in (200, 201)]
+    assert not late, f"still failing more than {BACK_WITHIN} s after the database was back: {late[:5]}"
     assert not any("Traceback" in line for line in server.lines), "\n".join(server.lines)
 
     with psycopg.connect(own_postgres.url()) as conn:

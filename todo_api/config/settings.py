@@ -138,6 +138,8 @@ class Settings:
     db_pool_max_size: int = table.DB_POOL_MAX_SIZE.field()
     db_pool_timeout_seconds: float = table.DB_POOL_TIMEOUT_SECONDS.field()
     db_statement_timeout_seconds: float = table.DB_STATEMENT_TIMEOUT_SECONDS.field()
+    db_connect_timeout_seconds: int = table.DB_CONNECT_TIMEOUT_SECONDS.field()
+    db_probe_max_interval_seconds: float = table.DB_PROBE_MAX_INTERVAL_SECONDS.field()
     db_prepared_statements: PreparedMode = table.DB_PREPARED_STATEMENTS.field()  # type: ignore[assignment]
     migrate_on_start: bool = table.MIGRATE_ON_START.field()
     data_dir: Path = table.DATA_DIR.field()

@@ -48,6 +48,8 @@ def database_options(settings: Settings) -> DatabaseOptions:
         max_size=settings.db_pool_max_size,
         pool_timeout=settings.db_pool_timeout_seconds,
         statement_timeout=settings.db_statement_timeout_seconds,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        probe_max_delay=settings.db_probe_max_interval_seconds,
         prepared_statements=settings.db_prepared_statements,
         fanout=settings.events_fanout,
         poll_interval=settings.events_poll_interval_seconds,
