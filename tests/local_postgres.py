@@ -46,8 +46,12 @@ def give_to(user: str | None, path: Path) -> None:
 
 
 class LocalPostgres:
+    """A server of its own; with `standby_of`, a streaming standby of that one, made as the
+    docs' recipe makes it (`pg_basebackup -R`: it follows the primary from its first start)."""
+
     def __init__(self, directory: Path, bin_dir: Path | None = None,
-                 settings: dict[str, str] | None = None, hba: str | None = None) -> None:
+                 settings: dict[str, str] | None = None, hba: str | None = None,
+                 standby_of: LocalPostgres | None = None) -> None:
         self.bin_dir = bin_dir or embedded_bin_dir()
         self.directory = directory
         self.pgdata = directory / "pgdata"
@@ -57,6 +61,11 @@ class LocalPostgres:
         self.process: subprocess.Popen[bytes] | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self._own(directory)
+        if standby_of is not None:
+            self._run_as([str(self.bin_dir / "pg_basebackup"), "-D", str(self.pgdata), "-R", "-X", "stream",
+                          "-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres", "--no-sync"])
+            self.start()
+            return
         self._run_as([str(self.bin_dir / "initdb"), "-D", str(self.pgdata), "-U", "postgres",
                       "--auth=trust", "--encoding=utf8", "--no-sync"])
         if hba is not None:
@@ -98,6 +107,10 @@ class LocalPostgres:
                     return  # answering: it is this test's rules that turned us away
                 time.sleep(0.1)
         raise RuntimeError("postgres did not start:\n" + (self.directory / "postgres.log").read_text())
+
+    def promote(self) -> None:
+        """A standby becomes a primary: returns once it accepts writes."""
+        self._run_as([str(self.bin_dir / "pg_ctl"), "promote", "-w", "-D", str(self.pgdata)])
 
     def kill(self) -> None:
         """A crash: the postmaster and every backend killed at once, nothing flushed but the WAL."""

@@ -2,6 +2,10 @@
 
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.api.clients import request
 
@@ -45,3 +49,38 @@ def test_an_outage_is_answered_at_once_not_after_the_pool_timeout(frontend_facto
     statuses.add(request(down, "GET", "/ready").status)
     assert statuses == {503}
     assert time.monotonic() - began < 5, "a request waited for the pool"
+
+
+@contextmanager
+def silent_host() -> Iterator[int]:
+    """A port whose kernel accepts the connection and then nothing ever answers: a host that went
+    silent (not a refusal, which is noticed at once)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+def test_a_silent_host_costs_one_connect_timeout_then_the_next_host_serves(
+        frontend_factory, client, user, database_url):
+    real = conninfo_to_dict(database_url)
+    with silent_host() as port:
+        both = make_conninfo(database_url, host=f"127.0.0.1,{real.get('host', 'localhost')}",
+                             port=f"{port},{real.get('port', 5432)}")
+        began = time.monotonic()
+        api = frontend_factory(client.name, database_url=both, db_connect_timeout_seconds=2,
+                               db_pool_timeout_seconds=30)
+        assert request(api, "GET", user.tasks, headers=user.headers).status == 200
+        assert 2 <= time.monotonic() - began < 10  # DB_CONNECT_TIMEOUT_SECONDS, not the pool's 30 s
+
+
+def test_a_silent_database_is_answered_503_within_its_connect_timeouts(frontend_factory, client, user):
+    with silent_host() as port:
+        began = time.monotonic()
+        api = frontend_factory(client.name, database_url=f"postgresql://postgres@127.0.0.1:{port}/x",
+                               db_connect_timeout_seconds=2, db_pool_timeout_seconds=30)
+        assert request(api, "GET", user.tasks, headers=user.headers).status == 503
+        assert time.monotonic() - began < 10  # the pool tries twice (2 s each), then the outage is known
+        again = time.monotonic()
+        assert {request(api, "GET", user.tasks, headers=user.headers).status for _ in range(5)} == {503}
+        assert time.monotonic() - again < 1  # and answered at once

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import psycopg
@@ -19,52 +18,11 @@ import pytest
 
 from tests.helpers import SECRET, make_token, new_user_id
 from tests.served import FRONTENDS, Server, call
+from tests.steady_load import Load, p99
 
 SLACK = 3.0  # a loaded 2-core machine: generous, yet far below "hanging"
 AT_ONCE = 0.1  # the promise for a 503 while the database is known down (p99)
 BACK_WITHIN = 1.0  # the promise for answers once the database accepts connections again
-
-
-class Load:
-    """Client threads creating and listing tasks until stopped; every answer is recorded."""
-
-    def __init__(self, port: int, threads: int = 6) -> None:
-        self.port, self.stopping = port, threading.Event()
-        self.user = new_user_id()
-        self.auth = {"Authorization": f"Bearer {make_token(self.user, exp=int(time.time()) + 3600)}",
-                     "Content-Type": "application/json"}
-        self.answers: list[tuple[float, float, int, str]] = []  # started, took, status, method
-        self.created: list[str] = []
-        self.workers = [threading.Thread(target=self._loop, args=(n,)) for n in range(threads)]
-        for worker in self.workers:
-            worker.start()
-
-    def _loop(self, number: int) -> None:
-        tasks = f"/api/{self.user}/tasks"
-        sent = 0
-        while not self.stopping.is_set():
-            sent += 1
-            method = "POST" if (sent + number) % 2 else "GET"
-            body = json.dumps({"title": f"t{number}-{sent}", "priority": "low", "category": "work"})
-            began = time.monotonic()
-            try:
-                status, _, answer = call(self.port, method, tasks, self.auth, body if method == "POST" else None)
-            except OSError as error:
-                status, answer = 0, str(error).encode()
-            self.answers.append((began, time.monotonic() - began, status, method))
-            if status == 201:
-                self.created.append(json.loads(answer)["id"])
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        for worker in self.workers:
-            worker.join(timeout=30)
-
-
-def p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)
