@@ -98,6 +98,7 @@ ROUTES = (
 )
 
 
+CLOSE_CONNECTION = (("Connection", "close"),)
 METHODS_WITH_CONTENT = frozenset({"POST", "PUT", "PATCH"})
 """The methods whose body the API reads; any other request's body is left unread."""
 DECIMAL = re.compile(r"[0-9]+")
@@ -138,12 +139,16 @@ class Api:
         clock: Callable[[], float] = time.perf_counter,
         metrics: bool = False,
         metrics_token: str | None = None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         """`docs_assets` (Swagger UI's files by name) adds `/openapi.json` and `/docs`;
         `metrics` adds `/metrics` (for `metrics_token`'s bearer only, when given);
-        `clock` times each exchange."""
+        `clock` times each exchange; `stopping` says whether this process has begun to stop
+        (then `/ready` answers 503 and every answer closes its connection: a load balancer
+        sends no more, and keeps no idle connection to a process about to close its port)."""
         self.authenticator = authenticator
         self.clock = clock
+        self.stopping = stopping
         self.limits = limits
         self.cors = CorsPolicy(frozenset(cors_origins))
         if docs_assets is not None:
@@ -182,11 +187,13 @@ class Api:
         return self._finish(request, response, exchange)
 
     def _finish(self, request: Request, response: Response, exchange: Exchange) -> Response:
-        """The answer as sent: CORS, caching, the request id, HEAD's empty body; the
-        exchange completed."""
+        """The answer as sent: CORS, caching, the request id, HEAD's empty body, and
+        `Connection: close` while stopping; the exchange completed."""
         caching = caching_rules.PRIVATE if exchange.route in self._private_routes else caching_rules.SHARED
         if not response.has_header("cache-control"):
             response = response.with_headers(caching.headers)
+        if self.stopping():
+            response = response.with_headers(CLOSE_CONNECTION)
         response = framed(request.method, self.cors.apply(request, response, caching.vary).with_headers(
             (("X-Request-ID", exchange.request_id),)))
         exchange.status = response.status
@@ -230,7 +237,8 @@ class Api:
             user_id = yield from self.authenticator.authorize(request.headers, params["user_id"], exchange)
         if method in METHODS_WITH_CONTENT:
             request = attrs.evolve(request, body=(yield from read_content(request)))
-        result = operation.handler(Context(request, params, user_id, self.limits, exchange.token_expires_at))
+        result = operation.handler(Context(request, params, user_id, self.limits, exchange.token_expires_at,
+                                           self.stopping()))
         if isinstance(result, Response):
             return result
         return (yield from result)

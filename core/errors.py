@@ -57,6 +57,7 @@ def not_found(detail: str = "Not Found") -> ApiError:
 
 TASK_NOT_FOUND = "Task not found"
 INTERNAL_ERROR = ApiError(500, "Internal Server Error")
+STOPPING = ApiError(503, "This instance is stopping; send requests to another")
 DATABASE_UNAVAILABLE = ApiError(
     503, "Database unavailable, try again shortly", (("Retry-After", "5"),)
 )

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from core import queries
 from core.changes import feed_link, feed_response, parse_feed_query
-from core.errors import TASK_NOT_FOUND, ApiError, not_found
+from core.errors import STOPPING, TASK_NOT_FOUND, ApiError, not_found
 from core.http import Response, json_response, raw_json_response
 from core.idempotency import UNIQUE_VIOLATION, body_digest, idempotency_key, reused_with_another_body
 from core.listing import parse_list_options
@@ -73,6 +73,10 @@ def health(ctx: Context) -> Response:
 
 
 def ready(ctx: Context) -> Plan:
+    """503 while the database is unreachable, or once this process has begun to stop (a load
+    balancer then sends its requests elsewhere during `DRAIN_SECONDS`)."""
+    if ctx.stopping:
+        raise STOPPING
     yield from queries.READY
     return json_response(200, {"status": "ready"})
 

@@ -36,7 +36,7 @@ DEFAULT_LIMITS = Limits()
 @attrs.frozen(slots=True)
 class Context:
     """What a handler gets: the request, its path parameters, the verified user, the limits,
-    and when the user's token expires (an event stream ends then)."""
+    when the user's token expires (an event stream ends then), and whether the process stops."""
 
     request: Request
     params: Mapping[str, str]
@@ -44,6 +44,8 @@ class Context:
     limits: Limits = DEFAULT_LIMITS
     token_expires_at: float | None = None
     """The token's `exp` (seconds since the epoch), for an event stream's end."""
+    stopping: bool = False
+    """This process has begun to stop (`/ready` answers 503)."""
 
     @property
     def body(self) -> bytes:

@@ -156,6 +156,11 @@ API_PORT = whole("API_PORT", 8000, 1, 65535, "port `serve` binds (`--port` overr
 SHUTDOWN_GRACE_SECONDS = seconds(
     "SHUTDOWN_GRACE_SECONDS", 10.0, 1, 600,
     "on SIGTERM, how long requests in flight may take to finish before their worker is killed")
+SHUTDOWN_DRAIN_SECONDS = seconds(
+    "SHUTDOWN_DRAIN_SECONDS", 0.0, 0, 600,
+    "on SIGTERM, how long `serve` goes on answering before it stops accepting, with `/ready` answering "
+    "503 and every answer closing its connection; behind a load balancer, longer than its health "
+    "checks take to mark the instance down (docs/scaling.md)")
 WSGI_THREADS_PER_CONNECTION = 4
 """A WSGI worker's threads per pooled connection: the spare threads wait for a connection
 (at most DB_POOL_TIMEOUT_SECONDS), so a client sending a body slowly holds a thread, never

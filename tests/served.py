@@ -48,8 +48,8 @@ class Server:
     """A `todo-api serve` process; its output is collected for assertions and diagnosis."""
 
     def __init__(self, frontend: str, cwd: Path, env: dict[str, str], workers: int = 1,
-                 server: str | None = None) -> None:
-        self.port = free_port()
+                 server: str | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.lines: list[str] = []
         base = {k: v for k, v in os.environ.items()
                 if k not in {"DATABASE_URL", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "CORS_ORIGINS"}}

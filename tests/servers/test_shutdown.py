@@ -205,3 +205,26 @@ def test_a_killed_serve_leaves_nothing_that_stops_the_next_one(tmp_path):
     fourth = Server("quart", tmp_path, env)
     assert call(fourth.port, "GET", "/ready")[0] == 200
     assert stop(fourth)[0] == 0
+
+
+@pytest.mark.parametrize("frontend, server_name", SERVERS)
+def test_a_drain_answers_on_with_ready_503_and_connections_closing(frontend, server_name, database_url,
+                                                                    tmp_path):
+    """With SHUTDOWN_DRAIN_SECONDS, SIGTERM turns /ready to 503 at once while requests are still
+    answered, each with `Connection: close` (a load balancer keeps no idle connection to an
+    instance about to close its port); the port closes once the drain is over."""
+    env = {"DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "SHUTDOWN_DRAIN_SECONDS": "2"}
+    server = Server(frontend, tmp_path, env, workers=2, server=server_name)
+    user = new_user_id()
+    auth = {"Authorization": f"Bearer {make_token(user)}"}
+    status, headers, _ = call(server.port, "GET", f"/api/{user}/tasks", auth)
+    assert (status, headers.get("connection", "keep-alive").lower()) == (200, "keep-alive")
+    began = time.monotonic()
+    os.killpg(server.process.pid, signal.SIGTERM)
+    time.sleep(0.3)
+    ready = [call(server.port, "GET", "/ready")[0] for _ in range(4)]  # either worker
+    answers = [call(server.port, "GET", f"/api/{user}/tasks", auth)[:2] for _ in range(4)]
+    assert ready == [503] * 4
+    assert [(status, headers.get("connection")) for status, headers in answers] == [(200, "close")] * 4
+    assert server.process.wait(timeout=GRACE_SECONDS + 5) == 0
+    assert time.monotonic() - began >= 2

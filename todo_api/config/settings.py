@@ -128,6 +128,7 @@ class Settings:
     api_host: str = table.API_HOST.field()
     api_port: int = table.API_PORT.field()
     shutdown_grace_seconds: float = table.SHUTDOWN_GRACE_SECONDS.field()
+    shutdown_drain_seconds: float = table.SHUTDOWN_DRAIN_SECONDS.field()
     docs_enabled: bool = table.DOCS_ENABLED.field()
     metrics_enabled: bool = table.METRICS_ENABLED.field()
     metrics_token: str | None = table.METRICS_TOKEN.field()

@@ -18,6 +18,7 @@ from core.token_cache import TokenCache
 from storage.fanout import STOP_FILE
 from storage.options import DatabaseOptions
 from todo_api.config.settings import Settings
+from todo_api.glue.stopping import StopNotice
 from todo_api.observe.logs import attach_request_ids
 
 
@@ -92,7 +93,8 @@ def build_api(settings: Settings, interface: Literal["wsgi", "asgi"]) -> Api:
     )
     assets = docs_assets() if settings.docs_enabled else None
     return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets,
-               metrics=settings.metrics_enabled, metrics_token=settings.metrics_token)
+               metrics=settings.metrics_enabled, metrics_token=settings.metrics_token,
+               stopping=StopNotice(os.environ.get(STOP_FILE)))
 
 
 def core_request(method: str, path: str, query_string: bytes, headers: Iterable[tuple[str, str]]) -> Request:

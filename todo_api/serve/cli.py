@@ -37,11 +37,16 @@ KILL_MARGIN_SECONDS = 3.0
 """Past the grace period, the server's own kill of a stuck worker has had this long."""
 
 
-def supervise(server: subprocess.Popen[bytes], grace: float, stop_file: Path) -> int:
-    """Wait for the server; pass the first SIGTERM/SIGINT on to its main process, and kill
-    the whole server if it has not stopped `grace` seconds (SHUTDOWN_GRACE_SECONDS) plus a
-    margin later. Creating `stop_file` first ends the workers' event streams
-    (storage.fanout), which would otherwise hold the stop for the whole grace.
+def supervise(server: subprocess.Popen[bytes], grace: float, stop_file: Path, drain: float = 0.0) -> int:
+    """Wait for the server; on the first SIGTERM/SIGINT, drain, then pass the stop on to its main
+    process, and kill the whole server if it has not stopped `grace` seconds
+    (SHUTDOWN_GRACE_SECONDS) plus a margin later.
+
+    Creating `stop_file` at once starts the drain: the workers' `/ready` answers 503 and every
+    answer closes its connection (todo_api.glue.stopping), and their event streams end
+    (storage.fanout), which would otherwise hold the stop for the whole grace. `drain` seconds
+    (SHUTDOWN_DRAIN_SECONDS) later the server stops accepting: a load balancer checking
+    `/ready` has sent its requests elsewhere by then.
 
     The main process stops its workers at once, one signal each (granian's, and ours for
     uvicorn: todo_api.serve.uvicorn_bounded). A worker is never signalled by us as well, and only
@@ -51,29 +56,31 @@ def supervise(server: subprocess.Popen[bytes], grace: float, stop_file: Path) ->
     does not reach its workers either, and a server stuck in shutdown is killed whole and
     cannot outlive us.
     """
-    deadline: list[float] = []
+    stop: list[tuple[int, float]] = []  # the signal, and when to pass it on
 
-    def forward(signum: int, frame: FrameType | None) -> None:
-        if deadline:
+    def begin_stopping(signum: int, frame: FrameType | None) -> None:
+        if stop:
             return  # stopping already: the deadline bounds it
-        deadline.append(time.monotonic() + grace + KILL_MARGIN_SECONDS)
         stop_file.touch()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(server.pid, signum)
+        stop.append((signum, time.monotonic() + drain))
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    killed = False
+    signal.signal(signal.SIGTERM, begin_stopping)
+    signal.signal(signal.SIGINT, begin_stopping)
+    passed_on = killed = False
     while server.poll() is None:
-        if deadline and time.monotonic() > deadline[0] and not killed:
+        if stop and not passed_on and time.monotonic() >= stop[0][1]:
+            passed_on = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server.pid, stop[0][0])
+        if stop and time.monotonic() > stop[0][1] + grace + KILL_MARGIN_SECONDS and not killed:
             print("todo-api: the server did not stop in time; killing it", file=sys.stderr, flush=True)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(server.pid, signal.SIGKILL)
             killed = True
-        time.sleep(0.1)
+        time.sleep(0.05 if stop and not passed_on else 0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(server.pid, signal.SIGKILL)  # any worker the server left behind
-    stopped_on_request = deadline and (killed or server.returncode in (-signal.SIGTERM, -signal.SIGINT))
+    stopped_on_request = stop and (killed or server.returncode in (-signal.SIGTERM, -signal.SIGINT))
     return 0 if stopped_on_request else server.returncode  # uvicorn re-raises the stop signal
 
 
@@ -139,7 +146,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             threads=settings.wsgi_threads, reload=args.reload, grace=settings.shutdown_grace_seconds,
         )
         server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)
-        return supervise(server, settings.shutdown_grace_seconds, stop_file)
+        return supervise(server, settings.shutdown_grace_seconds, stop_file, settings.shutdown_drain_seconds)
     finally:
         shutil.rmtree(run_directory, ignore_errors=True)
         if database is not None:
