@@ -21,6 +21,7 @@ from core.listing import parse_list_options
 from core.pages import decode_cursor, encode_cursor, next_link, user_path
 from core.plan import Plan, StorageFailure
 from core.preconditions import changed_since, if_match_tags, none_match, task_etag
+from core.reads import fresh_rows, primary_revision
 from core.routes import Context
 from core.tasks import validate_completion, validate_create, validate_update
 from core.version import __version__
@@ -95,13 +96,15 @@ def list_tasks(ctx: Context) -> Plan:
     page_size = options.limit or max_items
     after = decode_cursor(options.cursor, ctx.user_id, options) if options.cursor else None
     condition = ctx.request.headers.get("if-none-match")
-    if condition is not None:
-        etag = list_etag((yield from queries.revision(ctx.user_id))[0][0], max_items)
-        if none_match(condition, etag):
+    wanted = None
+    if condition is not None or ctx.limits.read_replica:
+        wanted = yield from primary_revision(ctx)
+        etag = list_etag(wanted, max_items)
+        if condition is not None and none_match(condition, etag):
             return Response(304, (("ETag", etag),))
-    rows = yield from queries.list_tasks(ctx.user_id, options, page_size, after)
+    rows = yield from fresh_rows(ctx, queries.list_tasks(ctx.user_id, options, page_size, after), wanted)
     tasks = [task for _, task in rows]
-    revision = rows[0][0] if rows else (yield from queries.revision(ctx.user_id))[0][0]
+    revision = rows[0][0] if rows else (wanted if wanted is not None else (yield from primary_revision(ctx)))
     headers: tuple[tuple[str, str], ...] = (("ETag", list_etag(revision, max_items)),)
     if len(tasks) > page_size:
         tasks = tasks[:page_size]
@@ -155,7 +158,7 @@ def created(rows: list[tuple[Any, ...]], ctx: Context) -> Response:
 def get_task(ctx: Context) -> Plan:
     """304 with the ETag alone when `If-None-Match` holds the task's current one."""
     task_id = parse_task_id(ctx.params["task_id"])
-    rows = yield from queries.get_task(ctx.user_id, task_id)
+    rows = yield from fresh_rows(ctx, queries.get_task(ctx.user_id, task_id))
     if not rows:
         raise not_found(TASK_NOT_FOUND)
     body = rows[0][0].encode()
@@ -184,7 +187,7 @@ def delete_task(ctx: Context) -> Plan:
 def list_changes(ctx: Context) -> Plan:
     """What changed after `since`, in revision order, a page at a time (`core.changes`)."""
     query = parse_feed_query(ctx.request.query_string, ctx.limits.list_max_items)
-    rows = yield from queries.changes(ctx.user_id, query.since, query.limit)
+    rows = yield from fresh_rows(ctx, queries.changes(ctx.user_id, query.since, query.limit))
 
     def next_page(since: int) -> str:
         return feed_link(ctx.request.base_path, ctx.params["user_id"], since, query.limit)
@@ -207,7 +210,7 @@ def toggle_task(ctx: Context) -> Plan:
 def task_stats(ctx: Context) -> Plan:
     """Its ETag is the answer's own digest: the stats are one cheap statement over the
     user's counters, and `overdue` moves with the clock, which no revision sees."""
-    body = (yield from queries.task_stats(ctx.user_id))[0][0].encode()
+    body = (yield from fresh_rows(ctx, queries.task_stats(ctx.user_id)))[0][0].encode()
     etag = task_etag(body)
     if none_match(ctx.request.headers.get("if-none-match"), etag):
         return Response(304, (("ETag", etag),))

@@ -54,8 +54,11 @@ EVENT_WATCHERS_POLLING = Metric("todo_api_event_watchers_polling", "gauge",
                                 "Processes whose event watcher polls (behind a pooler); the others LISTEN.")
 FANOUT_STATEMENTS = Metric("todo_api_event_fanout_statements", "counter",
                            "Statements the event watchers ran: one per poll, and one per (re)connection.")
+READS = Metric("todo_api_db_reads", "counter",
+               "Bodies of list, get, stats and changes answers, by the server that read them.", ("source",))
 METRICS = (REQUEST_DURATION, ACTIVE_REQUESTS, POOL_SIZE, POOL_IN_USE, POOL_WAITING, DATABASE_ERRORS,
-           JWKS_FETCHES, JWKS_FAILURES, TOKEN_CACHE, EVENT_STREAMS, EVENT_WATCHERS_POLLING, FANOUT_STATEMENTS)
+           JWKS_FETCHES, JWKS_FAILURES, TOKEN_CACHE, EVENT_STREAMS, EVENT_WATCHERS_POLLING, FANOUT_STATEMENTS,
+           READS)
 """Every metric; a label's values are bounded (route templates, never raw paths or user ids)."""
 
 

@@ -46,10 +46,17 @@ class Ask(Generic[R]):
 
 @attrs.frozen(slots=True)
 class Query(Ask[Rows]):
-    """One SQL statement with its parameters (psycopg `%s` placeholders)."""
+    """One SQL statement with its parameters (psycopg `%s` placeholders).
+
+    `on="replica"` lets the read replica answer, when the driver has one (else the primary
+    does): only `core.reads` asks so, having checked that the replica has caught up.
+    `body_read` marks the statement that reads an answer's body, counted by the server that
+    answered it (`todo_api_db_reads_total`)."""
 
     sql: str
     params: Sequence[Any] = ()
+    on: Literal["primary", "replica"] = "primary"
+    body_read: bool = False
 
 
 @attrs.frozen(slots=True)

@@ -16,8 +16,8 @@ class Limits:
     """What one user may hold and get back at once (MAX_TASKS_PER_USER, LIST_MAX_ITEMS),
     whether a write must name the version it changes (REQUIRE_IF_MATCH), and how long an
     Idempotency-Key is remembered (IDEMPOTENCY_KEY_TTL_SECONDS), and how long and how many
-deletions the change feed keeps (DELETIONS_KEPT_*), and how event streams run (EVENTS_*):
-the settings table's rows."""
+deletions the change feed keeps (DELETIONS_KEPT_*), how event streams run (EVENTS_*), and
+whether a read replica is there: the settings table's rows."""
 
     max_tasks_per_user: int = table.MAX_TASKS_PER_USER.default
     list_max_items: int = table.LIST_MAX_ITEMS.default
@@ -28,6 +28,8 @@ the settings table's rows."""
     events_heartbeat_seconds: float = table.EVENTS_HEARTBEAT_SECONDS.default
     events_per_user_max: int = table.EVENTS_PER_USER_MAX.default
     events_per_worker_max: int = table.EVENTS_PER_WORKER_MAX_ASGI
+    read_replica: bool = False
+    """DATABASE_REPLICA_URL is set: reads that have caught up may come from it (core.reads)."""
 
 
 DEFAULT_LIMITS = Limits()

@@ -70,6 +70,10 @@ DATABASE_URL = Setting[str | None](
     "DATABASE_URL", "text", None,
     "a PostgreSQL URL; when unset, `serve` and `migrate` use the embedded server",
     default_text="(embedded PostgreSQL)")
+DATABASE_REPLICA_URL = Setting[str | None](
+    "DATABASE_REPLICA_URL", "text", None,
+    "a read replica's PostgreSQL URL (several hosts allowed): list, get, stats and changes read from it "
+    "once it has the user's latest write, else from the primary (docs/scaling.md)")
 BETTER_AUTH_URL = Setting[str | None](
     "BETTER_AUTH_URL", "url", None,
     "your Better Auth server's base URL (e.g. `https://app.example.com`): turns on JWKS verification")

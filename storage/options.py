@@ -61,6 +61,8 @@ class DatabaseOptions:
     poll_interval: float = table.EVENTS_POLL_INTERVAL_SECONDS.default
     stop_file: str | None = None
     """Once this file exists, the process's event streams end (storage.fanout.STOP_FILE)."""
+    replica_url: str | None = None
+    """DATABASE_REPLICA_URL: a server that may answer reads which have caught up (core.reads)."""
 
 
 DEFAULT_OPTIONS = DatabaseOptions()
@@ -70,7 +72,8 @@ DEFAULT_OPTIONS = DatabaseOptions()
 class DatabaseUsage:
     """A process's use of the database now: its pool's connections, held, lent to a request,
     and requests waiting for one; its event streams, and its watcher's statements so far
-    (and whether it polls: 1, or listens: 0)."""
+    (and whether it polls: 1, or listens: 0); the answers' bodies read so far from the primary
+    and from the replica."""
 
     size: int
     in_use: int
@@ -78,6 +81,8 @@ class DatabaseUsage:
     streams: int = 0
     fanout_statements: int = 0
     polling: int = 0
+    primary_reads: int = 0
+    replica_reads: int = 0
 
 
 class LentConnections:
@@ -98,10 +103,11 @@ class LentConnections:
 
 
 def pool_usage(stats: dict[str, int], lent: LentConnections, streams: int, fanout_statements: int,
-               polling: bool) -> DatabaseUsage:
-    """From psycopg_pool's `get_stats()` (the same keys for both kinds of pool) and the watcher."""
+               polling: bool, primary_reads: int = 0, replica_reads: int = 0) -> DatabaseUsage:
+    """From psycopg_pool's `get_stats()` (the same keys for both kinds of pool), the watcher,
+    and the bodies each server read."""
     return DatabaseUsage(stats.get("pool_size", 0), lent.count, stats.get("requests_waiting", 0),
-                         streams, fanout_statements, int(polling))
+                         streams, fanout_statements, int(polling), primary_reads, replica_reads)
 
 
 def connect_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:

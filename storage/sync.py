@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -53,29 +53,26 @@ from storage.watch_sync import StreamChunks, Watcher
 from storage.watchdog import Watchdog
 
 
-class Database:
-    """The pool of one server process, with its statement timeout."""
+class Pool:
+    """The connections to one server (the primary, or the read replica), and whether it is
+    known to be unreachable."""
 
-    def __init__(self, conninfo: str, options: DatabaseOptions = DEFAULT_OPTIONS) -> None:
+    def __init__(self, conninfo: str, options: DatabaseOptions, watchdog: Watchdog) -> None:
         self.options = options
         self.pool = ConnectionPool(configure=self._configure, reconnect_failed=self._connect_failed,
                                     **pool_arguments(conninfo, options))
-        self.watchdog = Watchdog(options.statement_timeout)
-        self.availability = Availability(conninfo, connect_arguments(conninfo, options), self.watchdog.watch,
+        self.watchdog = watchdog
+        self.availability = Availability(conninfo, connect_arguments(conninfo, options), watchdog.watch,
                                          options.probe_first_delay, options.probe_max_delay)
         self.lent = LentConnections()
-        self.watcher = Watcher(conninfo, options)  # started by the first event stream
+        self.reads = 0
+        """Bodies this server answered (`Query.body_read`)."""
 
-    def open(self) -> Database:
-        """Opens in the background: start-up does not wait for the database."""
+    def open(self) -> None:
         self.pool.open(wait=False)
-        self.watchdog.start()
-        return self
 
     def close(self) -> None:
         self.availability.stop()
-        self.watcher.stop()
-        self.watchdog.stop()
         self.pool.close()
 
     def _configure(self, conn: psycopg.Connection) -> None:
@@ -91,7 +88,7 @@ class Database:
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection the server has not hung up on (closed ones are dropped, not retried).
-        While the database is known down, or goes down as this waits: DatabaseDown at once."""
+        While the server is known down, or goes down as this waits: DatabaseDown at once."""
         deadline = time.monotonic() + self.options.pool_timeout
         for _ in range(self.options.max_size + 1):
             conn = self.checkout(deadline)
@@ -116,23 +113,74 @@ class Database:
                 continue
         raise PoolTimeout(f"no connection was free within {self.options.pool_timeout:g} s")
 
-    def stream(self, stream: Stream) -> StreamChunks:
-        """A streamed answer's bytes as they come, woken by the process's watcher."""
-        return StreamChunks(stream)
-
-    def usage(self) -> DatabaseUsage:
-        watcher = self.watcher
-        return pool_usage(self.pool.get_stats(), self.lent, watcher.board.total, watcher.statements,
-                          watcher.mode == "poll")
+    def unreachable(self, error: Exception) -> StorageFailure:
+        if not isinstance(error, PoolTimeout):
+            self.availability.failed(error)
+        return storage_failure(error)
 
     def execute(self, conn: psycopg.Connection, query: Query) -> Rows | StorageFailure:
         try:
             with self.watchdog.watch(conn):
                 cursor = conn.execute(query.sql, query.params)
-                return cursor.fetchall()
+                rows = cursor.fetchall()
         except psycopg.Error as error:
             self.availability.failed(error)
             return storage_failure(error)
+        self.reads += query.body_read
+        return rows
+
+
+class Database:
+    """The pools of one server process (the primary's, and the replica's when DATABASE_REPLICA_URL
+    names one), with their statement timeout, and the process's event watcher."""
+
+    def __init__(self, conninfo: str, options: DatabaseOptions = DEFAULT_OPTIONS) -> None:
+        self.options = options
+        self.watchdog = Watchdog(options.statement_timeout)
+        self.primary = Pool(conninfo, options, self.watchdog)
+        self.replica = Pool(options.replica_url, options, self.watchdog) if options.replica_url else None
+        self.watcher = Watcher(conninfo, options)  # started by the first event stream
+
+    def open(self) -> Database:
+        """Opens in the background: start-up does not wait for the database."""
+        self.primary.open()
+        if self.replica is not None:
+            self.replica.open()
+        self.watchdog.start()
+        return self
+
+    def close(self) -> None:
+        self.watcher.stop()
+        self.watchdog.stop()
+        self.primary.close()
+        if self.replica is not None:
+            self.replica.close()
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection]:
+        """A connection to the primary, as a request gets one."""
+        return self.primary.connection()
+
+    def stream(self, stream: Stream) -> StreamChunks:
+        """A streamed answer's bytes as they come, woken by the process's watcher."""
+        return StreamChunks(stream)
+
+    def usage(self) -> DatabaseUsage:
+        watcher, primary, replica = self.watcher, self.primary, self.replica
+        return pool_usage(primary.pool.get_stats(), primary.lent, watcher.board.total, watcher.statements,
+                          watcher.mode == "poll", primary.reads, replica.reads if replica else 0)
+
+    def answer(self, query: Query, lent: dict[Pool, psycopg.Connection],
+               held: ExitStack) -> Rows | StorageFailure:
+        """The query's rows from the server it asks for (the replica only when one is set), on
+        the connection this request holds there, taken at its first query there."""
+        pool = self.replica if query.on == "replica" and self.replica is not None else self.primary
+        conn = lent.get(pool)
+        if conn is None:
+            try:
+                conn = lent[pool] = held.enter_context(pool.connection())
+            except UNREACHABLE as error:
+                return pool.unreachable(error)
+        return pool.execute(conn, query)
 
     def run(self, plan: Plan, *, fetch_keys: KeyFetcher, read_body: BodyReader,
             collect_metrics: MetricsCollector = no_metrics) -> Response:
@@ -148,17 +196,10 @@ class Database:
                 step = advance(plan, read_body(step.max_bytes))
             else:
                 step = advance(plan, collect_metrics())  # a few small files: no thread needed
-        if isinstance(step, Response):
-            return step
-        try:
-            with self.connection() as conn:
-                while isinstance(step, Query):
-                    step = advance(plan, self.execute(conn, step))
-        except UNREACHABLE as error:
-            if not isinstance(error, PoolTimeout):
-                self.availability.failed(error)
-            if isinstance(step, Query):
-                step = advance(plan, storage_failure(error))
+        with ExitStack() as held:
+            lent: dict[Pool, psycopg.Connection] = {}
+            while isinstance(step, Query):
+                step = advance(plan, self.answer(step, lent, held))
         return final_response(step)
 
 

@@ -23,6 +23,9 @@ SYNC_NAMES = {
     "AsyncBodyReader": "BodyReader",
     "AsyncDriver": "Driver",
     "storage.watch_aio": "storage.watch_sync",
+    "AsyncExitStack": "ExitStack",
+    "AbstractAsyncContextManager": "AbstractContextManager",
+    "enter_async_context": "enter_context",
 }
 """Async names and their sync twins; `Awaitable[T]` becomes `T`."""
 

@@ -101,6 +101,7 @@ class Settings:
     """One field per row of `core.settings_table`, named by its `attribute`."""
 
     database_url: str | None = table.DATABASE_URL.field()
+    database_replica_url: str | None = table.DATABASE_REPLICA_URL.field()
     better_auth_url: str | None = table.BETTER_AUTH_URL.field()
     jwks_url: str | None = table.JWKS_URL.field()
     jwt_issuer: str | None = table.JWT_ISSUER.field()

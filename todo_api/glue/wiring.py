@@ -55,6 +55,7 @@ def database_options(settings: Settings) -> DatabaseOptions:
         fanout=settings.events_fanout,
         poll_interval=settings.events_poll_interval_seconds,
         stop_file=os.environ.get(STOP_FILE),  # given by `todo-api serve`
+        replica_url=settings.database_replica_url,
     )
 
 
@@ -90,6 +91,7 @@ def build_api(settings: Settings, interface: Literal["wsgi", "asgi"]) -> Api:
         events_heartbeat_seconds=settings.events_heartbeat_seconds,
         events_per_user_max=settings.events_per_user_max,
         events_per_worker_max=events_per_worker(settings, interface),
+        read_replica=settings.database_replica_url is not None,
     )
     assets = docs_assets() if settings.docs_enabled else None
     return Api(build_authenticator(settings), settings.cors_origins, limits=limits, docs_assets=assets,

@@ -121,6 +121,8 @@ class ProcessMetrics:
             metrics.EVENT_WATCHERS_POLLING.name: sum(each.polling for each in used),
         }
         counters.append([metrics.FANOUT_STATEMENTS.name, [], sum(each.fanout_statements for each in used)])
+        counters.append([metrics.READS.name, ["primary"], sum(each.primary_reads for each in used)])
+        counters.append([metrics.READS.name, ["replica"], sum(each.replica_reads for each in used)])
         return {"pid": os.getpid(), "counters": counters, "durations": durations, "gauges": gauges}
 
     def exposition(self) -> bytes:
