@@ -128,16 +128,18 @@ def create_task_once(user_id: str, values: dict[str, Any], max_tasks: int, key: 
     """A create under an Idempotency-Key, in one statement: the task, and the key's row
     holding the answer (migration 0006). When the key is there already (or being written
     by a concurrent request, which this one waits for), its unique index fails the whole
-    statement: nothing is created, and the caller replays the stored answer. A few
-    expired keys of anyone's are pruned on the way."""
+    statement: nothing is created, and the caller replays the stored answer. A few of the
+    user's expired keys are pruned on the way (the user's only: every statement names its
+    tenant, docs/scaling.md)."""
     return Query(
         f"WITH created AS ({INSERT_SQL}), "
         'kept AS (INSERT INTO idempotency_keys ("userId", key, digest, task_id, body) '
         f"SELECT %s, %s, %s, id::uuid, {TASK_JSON} FROM created), "
-        "pruned AS (DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
-        "WHERE created_at < now() - make_interval(secs => %s) LIMIT 10)) "
-        "SELECT * FROM created",
-        (user_id, *(values[name] for name in COLUMNS), user_id, max_tasks, user_id, key, digest, ttl_seconds),
+        'pruned AS (DELETE FROM idempotency_keys WHERE "userId" = %s AND ctid IN (SELECT ctid '
+        'FROM idempotency_keys WHERE "userId" = %s AND created_at < now() - make_interval(secs => %s) '
+        "LIMIT 10)) SELECT * FROM created",
+        (user_id, *(values[name] for name in COLUMNS), user_id, max_tasks, user_id, key, digest,
+         user_id, user_id, ttl_seconds),
     )
 
 

@@ -35,7 +35,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from core.plan import Rows, SubscriberLimit
 from core.queries import notified_change
-from storage.options import FanoutMode, behind_a_pooler
+from storage.options import FanoutMode, behind_a_pooler, named
 
 S = TypeVar("S")
 Mode = Literal["listen", "poll"]
@@ -62,7 +62,7 @@ def connection_arguments(conninfo: str, connect_timeout: int) -> dict[str, Any]:
     """The watcher's connection: psycopg's `connect` arguments."""
     given = conninfo_to_dict(conninfo)
     timeout = {} if "connect_timeout" in given else {"connect_timeout": connect_timeout}
-    return {"conninfo": conninfo, **WATCHER_CONNECTION, **timeout}
+    return {"conninfo": conninfo, **WATCHER_CONNECTION, **timeout, **named(conninfo)}
 
 
 def chosen_mode(setting: FanoutMode, reported_pid: int, real_pid: int) -> Mode:

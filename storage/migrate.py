@@ -16,6 +16,7 @@ import attrs
 import psycopg
 
 from core.logsafe import quoted
+from storage.options import named
 
 log = logging.getLogger("todo_api")
 
@@ -51,7 +52,8 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 def migrate(conninfo: str, up_to: int | None = None) -> list[str]:
     """Apply pending migrations (up to version `up_to`); return the names applied by this call."""
     applied_now: list[str] = []
-    with psycopg.connect(conninfo, prepare_threshold=None) as conn, conn.transaction():
+    connecting = psycopg.connect(conninfo, prepare_threshold=None, **named(conninfo, "migrate"))
+    with connecting as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         conn.execute(CREATE_HISTORY)
         done = {row[0] for row in conn.execute("SELECT version FROM todo_api_migrations")}

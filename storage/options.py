@@ -24,6 +24,11 @@ from psycopg.pq.abc import PGconn
 
 from core import settings_table as table
 
+APPLICATION_NAME = "todo-api"
+"""Every connection says who it is (`pg_stat_activity`, the server's log), unless the URL names
+itself: requests' and the event watcher's as this, migrations' and `serve`'s sizing check with
+a word more (storage.migrate, storage.capacity)."""
+
 PreparedMode = Literal["auto", "on", "off"]
 FanoutMode = Literal["auto", "listen", "poll"]
 
@@ -110,9 +115,16 @@ def pool_usage(stats: dict[str, int], lent: LentConnections, streams: int, fanou
                          streams, fanout_statements, int(polling), primary_reads, replica_reads)
 
 
+def named(conninfo: str, purpose: str = "") -> dict[str, Any]:
+    """The `application_name` argument for a connection, unless the URL names one."""
+    if "application_name" in conninfo_to_dict(conninfo):
+        return {}
+    return {"application_name": f"{APPLICATION_NAME} {purpose}".strip()}
+
+
 def connect_arguments(conninfo: str, options: DatabaseOptions) -> dict[str, Any]:
     """What every connection of the pool is opened with (the probe's too)."""
-    connection: dict[str, Any] = {"autocommit": True}  # each plan statement is atomic on its own
+    connection: dict[str, Any] = {"autocommit": True, **named(conninfo)}  # each statement is atomic
     if "connect_timeout" not in conninfo_to_dict(conninfo):
         connection["connect_timeout"] = options.connect_timeout  # a silent host holds no one longer
     if options.prepared_statements == "off":

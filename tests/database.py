@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from storage.embedded import start_embedded
 from storage.migrate import migrate
 from tests.helpers import SECRET
+from tests.statements import log_every_statement, sent_by_the_api, untenanted
 from todo_api.config.settings import Settings
 
 
@@ -29,8 +30,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield given
         return
     database = start_embedded(Path(tmp_path_factory.mktemp("pg")), cleanup="delete")
+    log_every_statement(database.url)
     yield database.url
-    database.stop()
+    try:
+        wrong = untenanted(sent_by_the_api(database.pgdata / "log"))
+        assert not wrong, "statements touching per-user tables without a \"userId\" equality:\n" + "\n".join(wrong)
+    finally:
+        database.stop()
 
 
 @pytest.fixture(scope="session")

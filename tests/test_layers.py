@@ -38,7 +38,8 @@ ALLOWED = {layer: allowed_below(layer) for layer in LOWEST_FIRST}
 
 CORE_MACHINERY = {"api", "auth", "caching", "cors", "errors", "http", "keys", "logsafe", "plan",
                   "preconditions", "routes", "text", "token_cache", "tracing", "version"}
-CORE_DOMAIN = {"tasks", "handlers", "queries", "listing", "idempotency", "pages", "changes", "events", "openapi", "docs"}
+CORE_DOMAIN = {"tasks", "handlers", "queries", "listing", "idempotency", "pages", "changes", "events", "reads",
+               "openapi", "docs"}
 """Core modules: the request machinery may import none of the task domain's, except
 `core.api`, which assembles the two."""
 
