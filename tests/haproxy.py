@@ -14,11 +14,12 @@ from tests.served import free_port
 from tests.system_packages import require
 
 RECIPE = Path(__file__).parents[1] / "docs" / "recipes" / "haproxy.cfg"
+BINARIES = ["/usr/sbin/haproxy", "haproxy"]
 
 
 class HAProxy:
     def __init__(self, one: int, two: int) -> None:
-        binary = require(["/usr/sbin/haproxy", "haproxy"], "haproxy")
+        binary = require(BINARIES, "haproxy")
         self.port = free_port()
         env = {**os.environ, "TODO_API_LISTEN": f"127.0.0.1:{self.port}",
                "TODO_API_ONE": f"127.0.0.1:{one}", "TODO_API_TWO": f"127.0.0.1:{two}"}

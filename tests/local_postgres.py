@@ -62,8 +62,10 @@ class LocalPostgres:
         directory.mkdir(parents=True, exist_ok=True)
         self._own(directory)
         if standby_of is not None:
+            # --checkpoint=fast: a spread checkpoint held a freshly loaded primary's copy past 2 minutes
             self._run_as([str(self.bin_dir / "pg_basebackup"), "-D", str(self.pgdata), "-R", "-X", "stream",
-                          "-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres", "--no-sync"])
+                          "--checkpoint=fast", "-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres",
+                          "--no-sync"])
             self.start()
             return
         self._run_as([str(self.bin_dir / "initdb"), "-D", str(self.pgdata), "-U", "postgres",

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,8 +28,10 @@ from psycopg.conninfo import make_conninfo
 
 from benchmarks.load import (
     compare,
+    counts,
     dataset,
     flask_servers,
+    fleet,
     gates,
     generators,
     latency,
@@ -45,7 +47,7 @@ from benchmarks.load.servers import KINDS, Running, Target, all_targets
 from todo_api.serve.frontends import FRONTENDS
 
 SECRET = "benchmark-secret-" + "s" * 40
-PARTS = ["micro", "servers", "latency", "polling", "observing", "live", "flask_servers"]
+PARTS = ["micro", "servers", "latency", "polling", "observing", "live", "fleet", "counts", "flask_servers"]
 DEFAULT_PARTS = PARTS[:-1]  # flask_servers is asked for by name: a choice made once, not each run
 ENDPOINT_PATHS = {
     "list": "/api/{user}/tasks",
@@ -100,8 +102,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--parts", nargs="+", default=DEFAULT_PARTS, choices=PARTS,
                         help="micro: pytest-benchmark's micro benchmarks; servers: every app under every "
                              "server; latency: the database-latency axis; polling: 304s; "
-                             "observing: access log and metrics on and off; flask_servers: the "
-                             "Flask frontend under each server design")
+                             "observing: access log and metrics on and off; live: event streams; "
+                             "fleet: HAProxy and a read replica; counts: the Citus recipe's count "
+                             "triggers; flask_servers: the Flask frontend under each server design")
     parser.add_argument("--latencies", nargs="+", type=float, default=[0, 2, 10, 30],
                         help="database round trips to sweep, in ms (--short: 10)")
     parser.add_argument("--latency-servers", nargs="+",
@@ -146,6 +149,8 @@ class Results:
     observe_cells: list[observing.ObserveCell] = attrs.Factory(list)
     live_cells: list[live.LiveCell] = attrs.Factory(list)
     live_breaches: list[str] = attrs.Factory(list)
+    fleet_cells: list[fleet.FleetCell] = attrs.Factory(list)
+    counts_cells: list[counts.CountsCell] = attrs.Factory(list)
     flask_designs: list[flask_servers.DesignResult] = attrs.Factory(list)
     verdicts: list[gates.Verdict] = attrs.Factory(list)
     spread_verdicts: list[gates.SpreadVerdict] = attrs.Factory(list)
@@ -161,6 +166,8 @@ class Results:
         failed += [f"live {c.target.name} {c.database} {c.asked}: held {c.held}, failed {c.failed}, "
                    f"undelivered {c.undelivered}" for c in self.live_cells if c.broken]
         failed += self.live_breaches
+        failed += [f"fleet {c.target.name} {c.layout} {c.endpoint}: {c.result}" for c in self.fleet_cells
+                   if c.broken]
         failed += [f"gate {v.gate.where}: {v.gate.title} = {v.value:.2f} (measured {len(v.values)} times), "
                    f"floor {v.gate.floor:.2f}" for v in self.verdicts if v.fails_the_run]
         failed += [f"spread {v.where}: {v.spread:.2f}, above {v.limit:.2f} and {v.over_raw:.2f}x the raw "
@@ -254,6 +261,10 @@ def measure(args: argparse.Namespace, config: gates.GateConfig, server_url: str,
         with live_databases(server_url, conninfo, workdir) as databases:
             results.live_cells = live.sweep(args, databases, conninfo, env, SECRET, workdir)
         results.live_breaches = live.LiveGate.load().breaches(results.live_cells)
+    if "fleet" in args.parts:
+        results.fleet_cells = fleet.sweep(args, sets, env, workdir)
+    if "counts" in args.parts:
+        results.counts_cells = counts.sweep(args, server_url)
     if "flask_servers" in args.parts:
         results.flask_designs = flask_servers.sweep(args, sets, env, workdir)
     measured = {gates.CellKey(c.target, c.endpoint): c.result for c in results.cells}
@@ -347,26 +358,26 @@ def publish(args: argparse.Namespace, config: gates.GateConfig, results: Results
         chart = summary.text_chart(results.cells)
         sections.append(("Requests per second", f"{without_context}\n{chart}\nAs a picture: `latest.png`."))
         print("\n" + table, flush=True)
-    if results.latency_cells:
-        table = latency.save(results.latency_cells, out, args.connections, run)
-        sections.append(("The database across a network", table))
-        print("\n" + table, flush=True)
-    if results.poll_cells:
-        table = polling.save(results.poll_cells, out, run)
-        sections.append(("Polling: a 304 against the full list", table))
-        print("\n" + table, flush=True)
-    if results.observe_cells:
-        table = observing.save(results.observe_cells, out, run)
-        sections.append(("The cost of the access log and metrics", table))
-        print("\n" + table, flush=True)
-    if results.live_cells:
-        table = live.save(results.live_cells, out, run)
-        sections.append(("Live sync: event streams", table))
-        print("\n" + table, flush=True)
-    if results.flask_designs:
-        table = flask_servers.save(results.flask_designs, out, args.connections, run)
-        sections.append(("Flask under each server design", table))
-        print("\n" + table, flush=True)
+    parts: list[tuple[str, Sequence[object], Callable[[], str]]] = [  # saved only when the part ran
+        ("The database across a network", results.latency_cells,
+         lambda: latency.save(results.latency_cells, out, args.connections, run)),
+        ("Polling: a 304 against the full list", results.poll_cells,
+         lambda: polling.save(results.poll_cells, out, run)),
+        ("The cost of the access log and metrics", results.observe_cells,
+         lambda: observing.save(results.observe_cells, out, run)),
+        ("Live sync: event streams", results.live_cells, lambda: live.save(results.live_cells, out, run)),
+        ("Beyond one instance: HAProxy and a read replica", results.fleet_cells,
+         lambda: fleet.save(results.fleet_cells, out, run)),
+        ("The stats' counters: statement-level or row-level triggers", results.counts_cells,
+         lambda: counts.save(results.counts_cells, out, run)),
+        ("Flask under each server design", results.flask_designs,
+         lambda: flask_servers.save(results.flask_designs, out, args.connections, run)),
+    ]
+    for heading, cells, save in parts:
+        if cells:
+            table = save()
+            sections.append((heading, table))
+            print("\n" + table, flush=True)
     if baseline is not None and results.cells:
         table, flagged = compare.compare(compare.Run.load(out / "latest.json"), baseline, config.noise)
         heading = f"Against {args.compare}" + (f": {flagged} beyond the noise" if flagged else "")

@@ -36,7 +36,7 @@ import attrs
 import psycopg
 
 from benchmarks.load import dataset, report
-from benchmarks.load.servers import Running, Target, tree_rss_kib
+from benchmarks.load.servers import Running, Target, scrape_metrics, tree_rss_kib
 from todo_api.serve.frontends import FRONTENDS
 
 WRITES_PER_SECOND = 50
@@ -188,14 +188,7 @@ async def write_for(subscribers: Subscribers, conninfo: str, seconds: float) -> 
 
 
 def fanout_statements(port: int) -> float:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/metrics")
-        text = connection.getresponse().read().decode()
-    finally:
-        connection.close()
+    text = scrape_metrics(port)
     found = re.search(r"^todo_api_event_fanout_statements_total ([0-9.e+]+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 

@@ -164,3 +164,15 @@ class Running:
             pass
         self.process.wait()
         self.log.close()
+
+
+def scrape_metrics(port: int) -> str:
+    """The text of a running API's `/metrics` (its workers' shared counters)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/metrics")
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
