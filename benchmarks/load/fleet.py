@@ -125,12 +125,14 @@ class Layout:
 
 def sweep(args: argparse.Namespace, sets: dict[str, Any], env: dict[str, str],
           workdir: Path) -> list[FleetCell]:
+    import pytest
+
     from tests.haproxy import BINARIES
     from tests.system_packages import require
 
     try:
         require(BINARIES, "haproxy")
-    except BaseException as missing:  # pytest's skip, with how to get it
+    except pytest.skip.Exception as missing:  # it says how to get haproxy
         print(f"[fleet] skipped: {missing}", flush=True)
         return []
     with replicated_database(args) as (primary, replica):
